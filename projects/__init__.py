@@ -1,0 +1,1 @@
+"""Namespace of MMPretrain-style plugin projects shipped in this repository."""
