@@ -1,0 +1,3 @@
+from .prompt_clip import PromptCLIPClassifier
+
+__all__ = ['PromptCLIPClassifier']

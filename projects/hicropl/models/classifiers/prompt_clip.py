@@ -1,0 +1,222 @@
+"""Image classifier built from a frozen prompted CLIP and a prompt learner."""
+from typing import Dict, List, Optional, Sequence, Union
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from mmpretrain.models.classifiers import BaseClassifier
+from mmpretrain.registry import MODELS
+from mmpretrain.structures import DataSample
+
+# OpenAI CLIP image normalisation (0..255 scale, as ClsDataPreprocessor wants).
+CLIP_MEAN = [0.48145466 * 255, 0.4578275 * 255, 0.40821073 * 255]
+CLIP_STD = [0.26862954 * 255, 0.26130258 * 255, 0.27577711 * 255]
+
+
+@MODELS.register_module()
+class PromptCLIPClassifier(BaseClassifier):
+    """Open-vocabulary classifier: a frozen CLIP adapted by learned prompts.
+
+    The prompt learner gives per-layer text and visual prompts; the
+    :class:`PromptedCLIP` towers encode the class prompts and the images
+    with them. With ``fuse_frozen`` (HiCroPL) the final features add the
+    frozen features: ``img = norm(norm(f_img) + norm(f_img_frozen))`` and
+    ``txt = norm(norm(f_txt) + frozen_class_text)``; logits are
+    ``exp(logit_scale) * img @ txt.T`` (Eq. 1).
+
+    The classes are whatever :meth:`set_classnames` was last given (the
+    ``classnames`` argument, or the evaluated dataset's classes through
+    ``ClassNamesHook``): a new class list only re-tokenizes the class
+    prompts and rebuilds the frozen class text embeddings.
+
+    Args:
+        backbone (dict | PromptedCLIP): The frozen prompt-capable CLIP.
+        prompt_learner (dict | nn.Module): Built with ``clip=backbone``.
+        class_text (dict, optional): Frozen class text embeddings, e.g.
+            ``dict(type='DescriptionTextEmbeddings', descriptions=...)``.
+            Required by ``fuse_frozen`` and ``consistency_loss``.
+        classnames (list[str], optional): Initial classes.
+        fuse_frozen (bool): Add frozen features to the prompted ones.
+        loss (dict): Classification loss on the logits.
+        consistency_loss (dict, optional): E.g. ``ConsistencyLoss``.
+        data_preprocessor (dict, optional): Defaults to CLIP normalisation.
+        init_cfg (dict, optional): Initialisation config.
+    """
+
+    def __init__(self,
+                 backbone: Union[dict, nn.Module],
+                 prompt_learner: Union[dict, nn.Module],
+                 class_text: Optional[dict] = None,
+                 classnames: Optional[Sequence[str]] = None,
+                 fuse_frozen: bool = True,
+                 loss: dict = dict(type='CrossEntropyLoss', loss_weight=1.0),
+                 consistency_loss: Optional[dict] = None,
+                 data_preprocessor: Optional[dict] = None,
+                 init_cfg: Optional[dict] = None):
+        data_preprocessor = dict(data_preprocessor or dict(
+            mean=CLIP_MEAN, std=CLIP_STD, to_rgb=True))
+        data_preprocessor.setdefault('type', 'mmpretrain.ClsDataPreprocessor')
+        super().__init__(
+            init_cfg=init_cfg, data_preprocessor=data_preprocessor)
+        if not isinstance(backbone, nn.Module):
+            backbone = MODELS.build(backbone)
+        self.backbone = backbone
+        if not isinstance(prompt_learner, nn.Module):
+            prompt_learner = MODELS.build(
+                prompt_learner, default_args=dict(clip=backbone))
+        self.prompt_learner = prompt_learner
+        if (fuse_frozen or consistency_loss) and class_text is None:
+            raise ValueError('fuse_frozen and consistency_loss need frozen '
+                             'class text embeddings: set `class_text`.')
+        self.class_text = MODELS.build(class_text) if isinstance(
+            class_text, dict) else class_text
+        self.fuse_frozen = fuse_frozen
+        self.loss_module = MODELS.build(loss)
+        self.consistency_loss = MODELS.build(consistency_loss) if isinstance(
+            consistency_loss, dict) else consistency_loss
+
+        self.classnames: List[str] = []
+        self.register_buffer(
+            'class_tokens', torch.zeros(0, 0, dtype=torch.long),
+            persistent=False)
+        self.register_buffer(
+            'frozen_text_features', torch.zeros(0, 0), persistent=False)
+        self._eval_text_features: Optional[torch.Tensor] = None
+        if classnames:
+            self.set_classnames(classnames)
+
+    # ---------------------------------------------------------------- classes
+    def set_classnames(self, classnames: Sequence[str]) -> None:
+        """Classify among ``classnames`` from now on."""
+        classnames = [str(c) for c in classnames]
+        if not classnames:
+            raise ValueError('The class list is empty.')
+        duplicates = sorted({c for c in classnames if classnames.count(c) > 1})
+        if duplicates:
+            raise ValueError(f'Duplicate class names: {duplicates}.')
+        if classnames == self.classnames:
+            return
+        prefix = self.prompt_learner.prompt_prefix
+        prompts = [f"{prefix} {c.replace('_', ' ')}." for c in classnames]
+        tokens = self.backbone.tokenize(prompts)
+        too_long = [c for c, t in zip(classnames, tokens) if t[-1] != 0]
+        if too_long:
+            raise ValueError(
+                f'The prompts of {too_long} do not fit the text context '
+                f'({tokens.shape[1]} tokens with n_ctx='
+                f'{self.prompt_learner.n_ctx}); shorten the names or n_ctx.')
+        device = self.backbone.logit_scale.device
+        self.class_tokens = tokens.to(device)
+        if self.class_text is not None:
+            self.frozen_text_features = self.class_text(
+                self.backbone, classnames).to(device)
+        self.classnames = classnames
+        self._eval_text_features = None
+
+    def train(self, mode: bool = True) -> 'PromptCLIPClassifier':
+        self._eval_text_features = None
+        return super().train(mode)
+
+    # --------------------------------------------------------------- features
+    def _combine(self, prompted: torch.Tensor,
+                 frozen: Optional[torch.Tensor]) -> torch.Tensor:
+        prompted = F.normalize(prompted, dim=-1)
+        if not self.fuse_frozen:
+            return prompted
+        return F.normalize(prompted + frozen, dim=-1)
+
+    def forward_features(self, inputs: torch.Tensor) -> Dict[str, torch.Tensor]:
+        """All features of one forward.
+
+        Args:
+            inputs (Tensor): Normalised images ``[B, 3, H, W]``.
+
+        Returns:
+            dict: ``image_prompted_raw`` / ``text_prompted_raw`` (tower
+            outputs ``[B, D]`` / ``[C, D]``), ``frozen_image`` (normalised
+            frozen image features ``[B, D]``, when used), ``image_features``,
+            ``text_features`` (final normalised features) and ``logits``
+            ``[B, C]``.
+        """
+        if not self.classnames:
+            raise RuntimeError(
+                'No classes set: pass `classnames` or call set_classnames() '
+                '(ClassNamesHook does it from the dataset).')
+        out = {}
+        prompts = self.prompt_learner()
+        if self.fuse_frozen or self.consistency_loss is not None:
+            with torch.no_grad():
+                out['frozen_image'] = F.normalize(
+                    self.backbone.encode_image(inputs), dim=-1)
+        # Pure prompt learners give the same class features for every eval
+        # batch: encode the class prompts once per evaluation.
+        cache_text = not self.training and self.prompt_learner.is_pure
+        text = self._eval_text_features if cache_text else None
+        if text is None:
+            out['text_prompted_raw'] = self.backbone.encode_text(
+                self.class_tokens, prompts.text)
+            text = self._combine(out['text_prompted_raw'],
+                                 self.frozen_text_features)
+            if cache_text:
+                self._eval_text_features = text.detach()
+        out['image_prompted_raw'] = self.backbone.encode_image(
+            inputs, prompts.visual)
+        out['image_features'] = self._combine(out['image_prompted_raw'],
+                                              out.get('frozen_image'))
+        out['text_features'] = text
+        out['logits'] = self.backbone.logit_scale.exp() * (
+            out['image_features'] @ text.t())
+        return out
+
+    def extract_feat(self, inputs: torch.Tensor) -> torch.Tensor:
+        """Final normalised image features ``[B, D]``."""
+        return self.forward_features(inputs)['image_features']
+
+    # ---------------------------------------------------------------- forward
+    def forward(self,
+                inputs: torch.Tensor,
+                data_samples: Optional[List[DataSample]] = None,
+                mode: str = 'tensor'):
+        if mode == 'tensor':
+            return self.forward_features(inputs)['logits']
+        if mode == 'loss':
+            return self.loss(inputs, data_samples)
+        if mode == 'predict':
+            return self.predict(inputs, data_samples)
+        raise RuntimeError(f'Invalid mode "{mode}".')
+
+    def loss(self, inputs: torch.Tensor,
+             data_samples: List[DataSample]) -> Dict[str, torch.Tensor]:
+        """Cross-entropy (Eq. 4) plus the weighted consistency terms (Eq. 6)."""
+        return self.compute_losses(self.forward_features(inputs), data_samples)
+
+    def compute_losses(self, features: Dict[str, torch.Tensor],
+                       data_samples: List[DataSample]
+                       ) -> Dict[str, torch.Tensor]:
+        """Losses from the output of :meth:`forward_features`."""
+        logits = features['logits']
+        labels = torch.cat([s.gt_label for s in data_samples]).to(
+            logits.device)
+        losses = dict(loss_ce=self.loss_module(logits, labels))
+        if self.consistency_loss is not None:
+            losses.update(
+                self.consistency_loss(features['text_features'],
+                                      self.frozen_text_features,
+                                      features['image_features'],
+                                      features['frozen_image']))
+        return losses
+
+    def predict(self,
+                inputs: torch.Tensor,
+                data_samples: Optional[List[DataSample]] = None
+                ) -> List[DataSample]:
+        """Scores (softmax of the logits) and labels over the current classes."""
+        logits = self.forward_features(inputs)['logits']
+        scores = F.softmax(logits, dim=1)
+        labels = scores.argmax(dim=1, keepdim=True).detach()
+        if data_samples is None:
+            data_samples = [DataSample() for _ in range(logits.shape[0])]
+        for sample, score, label in zip(data_samples, scores, labels):
+            sample.set_pred_score(score).set_pred_label(label)
+        return data_samples

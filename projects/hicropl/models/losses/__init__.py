@@ -1,0 +1,3 @@
+from .consistency_loss import ConsistencyLoss
+
+__all__ = ['ConsistencyLoss']

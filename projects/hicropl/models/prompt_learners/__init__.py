@@ -1,0 +1,4 @@
+from .blocks import KnowledgeMapper, LayerKnowledgeProxy
+from .hicropl import HiCroPLPromptLearner, LayerPromptSet
+
+__all__ = ['HiCroPLPromptLearner', 'KnowledgeMapper', 'LayerKnowledgeProxy', 'LayerPromptSet']

@@ -1,0 +1,231 @@
+"""HiCroPL's cross-modal prompt learner (paper Sec. 3.2)."""
+from typing import List, NamedTuple, Optional, Tuple
+
+import torch
+import torch.nn as nn
+from mmengine.logging import MMLogger
+from mmengine.model import BaseModule
+
+from mmpretrain.registry import MODELS
+from .blocks import KnowledgeMapper, LayerKnowledgeProxy
+
+SEMANTICS = ('paper', 'official')
+
+
+class LayerPromptSet(NamedTuple):
+    """Per-layer prompts as the towers consume them.
+
+    Attributes:
+        text (list[Tensor]): ``depth`` tensors ``[n_ctx, text_width]``.
+        visual (list[Tensor]): ``depth`` tensors ``[n_ctx, vision_width]``.
+    """
+    text: List[torch.Tensor]
+    visual: List[torch.Tensor]
+
+
+@MODELS.register_module()
+class HiCroPLPromptLearner(BaseModule):
+    """Deep text and visual prompts with a bidirectional knowledge flow.
+
+    In layers ``0..k-1`` the text prompts flow into the visual prompts, in
+    layers ``k..depth-1`` the visual prompts flow back into the text prompts.
+    Each direction summarises every source layer's prompts into one proxy
+    token (:class:`LayerKnowledgeProxy`, Eq. 2) and maps all target-layer
+    prompts with a single :class:`KnowledgeMapper` attending to all those
+    proxies (Eq. 3, 7-10).
+
+    Two semantics:
+
+    * ``'paper'``: the mapper and LKPs are ordinary differentiable modules;
+      the prompts given to the towers are the mapper outputs computed from
+      the learnable prompts, so every parameter gets a gradient and
+      ``forward`` is a pure function of the parameters.
+    * ``'official'``: the authors' implementation. Every forward (training
+      and evaluation) writes the mapper outputs into the prompt parameters
+      in place, outside autograd; the towers see those parameters, so the
+      mapper, the LKPs and the proxies never receive a gradient and the
+      mapping compounds from call to call. The visual prompts of all layers,
+      and the proxy tokens of each direction, start from identical values.
+      The context is initialised from ``ctx_init`` only when
+      ``n_ctx <= 4``.
+
+    Args:
+        clip (PromptedCLIP): The backbone; only its widths, depth, tokenizer
+            and token embedding are read (it is not stored).
+        n_ctx (int): Prompt tokens per layer and modality.
+        ctx_init (str): Words initialising the layer-0 text prompt (their
+            token embeddings) and forming the class-prompt prefix. ``''``
+            draws it at random (prefix ``"X X ... X"``).
+        depth (int): Layers that receive prompts (both towers).
+        cross_layer (int): ``k``: layers ``0..k-1`` map text -> image,
+            layers ``k..depth-1`` map image -> text.
+        num_heads (int): Heads of the LKP and mapper attentions.
+        mlp_ratio (float): Mapper FFN hidden width / prompt width.
+        prompt_std (float): Std of the random prompt initialisation.
+        semantics (str): ``'paper'`` or ``'official'``.
+        init_cfg (dict, optional): Unused; see :meth:`_init_prompts`.
+    """
+
+    def __init__(self,
+                 clip: nn.Module,
+                 n_ctx: int = 16,
+                 ctx_init: str = '',
+                 depth: int = 12,
+                 cross_layer: int = 6,
+                 num_heads: int = 8,
+                 mlp_ratio: float = 4.0,
+                 prompt_std: float = 0.02,
+                 semantics: str = 'paper',
+                 init_cfg: Optional[dict] = None):
+        super().__init__(init_cfg=init_cfg)
+        text_width, vision_width = clip.text_width, clip.vision_width
+        self._validate(clip, n_ctx, depth, cross_layer, num_heads, semantics,
+                       text_width, vision_width)
+        self.n_ctx = n_ctx
+        self.depth = depth
+        self.cross_layer = cross_layer
+        self.semantics = semantics
+
+        self.text_prompts = nn.ParameterList(
+            nn.Parameter(torch.empty(n_ctx, text_width)) for _ in range(depth))
+        self.visual_prompts = nn.ParameterList(
+            nn.Parameter(torch.empty(n_ctx, vision_width))
+            for _ in range(depth))
+        self.text_proxies = nn.ModuleList(
+            LayerKnowledgeProxy(text_width, num_heads)
+            for _ in range(cross_layer))
+        self.visual_proxies = nn.ModuleList(
+            LayerKnowledgeProxy(vision_width, num_heads)
+            for _ in range(depth - cross_layer))
+        self.text_to_visual = KnowledgeMapper(
+            vision_width, text_width, num_heads,
+            mlp_ratio) if cross_layer > 0 else None
+        self.visual_to_text = KnowledgeMapper(
+            text_width, vision_width, num_heads,
+            mlp_ratio) if cross_layer < depth else None
+
+        self.prompt_prefix, ctx_vectors = self._context_init(
+            clip, ctx_init, n_ctx, semantics)
+        self._init_prompts(ctx_vectors, prompt_std)
+
+    # ------------------------------------------------------------------ setup
+    @staticmethod
+    def _validate(clip, n_ctx, depth, cross_layer, num_heads, semantics,
+                  text_width, vision_width) -> None:
+        if semantics not in SEMANTICS:
+            raise ValueError(f'semantics must be one of {SEMANTICS}, got '
+                             f'{semantics!r}')
+        if n_ctx < 1:
+            raise ValueError(f'n_ctx must be >= 1, got {n_ctx}')
+        max_depth = min(clip.text_layers, clip.vision_layers)
+        if not 1 <= depth <= max_depth:
+            raise ValueError(
+                f'depth={depth} must be in 1..{max_depth} (the layers of the '
+                f'shallower CLIP tower); lower `depth`.')
+        if not 0 <= cross_layer <= depth:
+            raise ValueError(f'cross_layer (k) = {cross_layer} must be in '
+                             f'0..depth ({depth}).')
+        for width in (text_width, vision_width):
+            if width % num_heads:
+                raise ValueError(
+                    f'num_heads={num_heads} must divide the tower widths '
+                    f'({text_width}, {vision_width}).')
+
+    @staticmethod
+    def _context_init(clip, ctx_init: str, n_ctx: int,
+                      semantics: str) -> Tuple[str, Optional[torch.Tensor]]:
+        """Class-prompt prefix and the initial layer-0 text prompt.
+
+        Returns:
+            tuple: ``(prefix, ctx)`` with ``ctx`` ``[n_ctx, text_width]``
+            token embeddings of ``ctx_init``, or None for random init.
+        """
+        ctx_init = ctx_init.replace('_', ' ').strip()
+        if ctx_init:
+            tokens = clip.tokenize([ctx_init])  # shape = [1, L]
+            num_words = int(tokens.argmax(dim=-1)) - 1
+            usable = n_ctx <= 4 if semantics == 'official' else (
+                n_ctx <= num_words)
+            if usable:
+                with torch.no_grad():
+                    ctx = clip.embed_tokens(tokens)[0, 1:1 + n_ctx].clone()
+                return ctx_init, ctx
+            if semantics == 'paper':
+                raise ValueError(
+                    f'ctx_init={ctx_init!r} has {num_words} tokens but '
+                    f'n_ctx={n_ctx}: set n_ctx <= {num_words} or '
+                    f"ctx_init=''.")
+            MMLogger.get_current_instance().warning(
+                f'official semantics: ctx_init is ignored for n_ctx={n_ctx} '
+                f'> 4 (random context), as in the authors\' code.')
+        return ' '.join(['X'] * n_ctx), None
+
+    def _init_prompts(self, ctx: Optional[torch.Tensor], std: float) -> None:
+        with torch.no_grad():
+            for prompt in (*self.text_prompts, *self.visual_prompts):
+                nn.init.normal_(prompt, std=std)
+            if ctx is not None:
+                self.text_prompts[0].copy_(ctx)
+            if self.semantics == 'official':
+                # The authors build every layer's visual prompt and each
+                # direction's proxies from one tensor: identical start values.
+                for group in (list(self.visual_prompts),
+                              [m.proxy for m in self.text_proxies],
+                              [m.proxy for m in self.visual_proxies]):
+                    for param in group[1:]:
+                        param.copy_(group[0])
+
+    def init_weights(self) -> None:
+        """Initialisation happens at construction (kept deterministic)."""
+
+    # ---------------------------------------------------------------- forward
+    @property
+    def is_pure(self) -> bool:
+        """Whether ``forward`` is a pure function of the parameters."""
+        return self.semantics == 'paper'
+
+    def map_prompts(
+        self, text: List[torch.Tensor], visual: List[torch.Tensor]
+    ) -> Tuple[List[torch.Tensor], List[torch.Tensor]]:
+        """Bidirectional knowledge flow (Eq. 2-3).
+
+        Args:
+            text (list[Tensor]): ``depth`` text prompts ``[n_ctx, Wt]``.
+            visual (list[Tensor]): ``depth`` visual prompts ``[n_ctx, Wv]``.
+
+        Returns:
+            tuple: New lists where visual layers ``0..k-1`` and text layers
+            ``k..depth-1`` are replaced by the mapper outputs.
+        """
+        k, n = self.cross_layer, self.n_ctx
+        text, visual = list(text), list(visual)
+        if self.text_to_visual is not None:
+            proxies = torch.cat(
+                [lkp(text[i]) for i, lkp in enumerate(self.text_proxies)])
+            mapped = self.text_to_visual(torch.cat(visual[:k]), proxies)
+            visual[:k] = mapped.split(n)  # [k * n, Wv] -> k x [n, Wv]
+        if self.visual_to_text is not None:
+            proxies = torch.cat([
+                lkp(visual[k + j]) for j, lkp in enumerate(self.visual_proxies)
+            ])
+            mapped = self.visual_to_text(torch.cat(text[k:]), proxies)
+            text[k:] = mapped.split(n)
+        return text, visual
+
+    def forward(self) -> LayerPromptSet:
+        """Prompts of every layer for the text and image towers."""
+        text, visual = list(self.text_prompts), list(self.visual_prompts)
+        if self.semantics == 'paper':
+            return LayerPromptSet(*self.map_prompts(text, visual))
+        return self._forward_official(text, visual)
+
+    def _forward_official(self, text: List[nn.Parameter],
+                          visual: List[nn.Parameter]) -> LayerPromptSet:
+        """The authors' in-place update (deliberate parameter mutation)."""
+        with torch.no_grad():
+            mapped_text, mapped_visual = self.map_prompts(text, visual)
+            for param, value in zip(text + visual,
+                                    mapped_text + mapped_visual):
+                if value is not param:
+                    param.copy_(value)
+        return LayerPromptSet(text, visual)

@@ -1,0 +1,5 @@
+from .class_text_embeddings import (ClassTextEmbeddings, DescriptionTextEmbeddings,
+                                    TemplateTextEmbeddings, description_key)
+
+__all__ = ['ClassTextEmbeddings', 'DescriptionTextEmbeddings', 'TemplateTextEmbeddings',
+           'description_key']

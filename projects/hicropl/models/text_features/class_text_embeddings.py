@@ -1,0 +1,204 @@
+"""Frozen class text embeddings: LLM descriptions or prompt templates."""
+import hashlib
+import json
+import os
+import os.path as osp
+import tempfile
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import torch
+import torch.nn.functional as F
+from mmengine.logging import MMLogger
+
+from mmpretrain.registry import MODELS
+
+ON_MISSING = ('error', 'template')
+
+
+def description_key(classname: str) -> str:
+    """Key of a class in a description JSON (the authors' convention)."""
+    return classname.replace('_', ' ')
+
+
+class ClassTextEmbeddings:
+    """Base: per class, the mean of L2-normalised sentence embeddings of the
+    frozen text tower, re-normalised.
+
+    Subclasses say which sentences describe a class (:meth:`sentences`).
+    Results are cached in memory per (backbone, class list) and, when
+    ``cache_dir`` is set, on disk under a key hashing everything that
+    determines them (backbone, class names, sentences).
+
+    Args:
+        cache_dir (str, optional): Folder for the on-disk cache.
+        batch_size (int): Sentences encoded per text-tower call.
+    """
+
+    def __init__(self, cache_dir: Optional[str] = None, batch_size: int = 256):
+        self.cache_dir = cache_dir
+        self.batch_size = batch_size
+        self._memory: Dict[str, torch.Tensor] = {}
+
+    def sentences(self, classnames: Sequence[str]) -> List[List[str]]:
+        """The sentences that describe each class."""
+        raise NotImplementedError
+
+    def __call__(self, clip, classnames: Sequence[str]) -> torch.Tensor:
+        """Frozen class embeddings ``[C, embed_dim]`` (unit norm)."""
+        per_class = self.sentences(classnames)
+        key = self._cache_key(clip, classnames, per_class)
+        if key not in self._memory:
+            features = self._load_disk(key)
+            if features is None:
+                features = self._encode(clip, per_class)
+                self._save_disk(key, features)
+            self._memory[key] = features
+        device = clip.logit_scale.device
+        return self._memory[key].to(device)
+
+    @torch.no_grad()
+    def _encode(self, clip, per_class: List[List[str]]) -> torch.Tensor:
+        flat = [s for sentences in per_class for s in sentences]
+        owner = torch.tensor(
+            [c for c, sentences in enumerate(per_class) for _ in sentences])
+        device = clip.logit_scale.device
+        chunks = []
+        for start in range(0, len(flat), self.batch_size):
+            tokens = clip.tokenize(flat[start:start + self.batch_size])
+            chunks.append(F.normalize(clip.encode_text(tokens.to(device)),
+                                      dim=-1))
+        embeddings = torch.cat(chunks)  # shape = [num_sentences, embed_dim]
+        sums = embeddings.new_zeros(len(per_class), embeddings.shape[1])
+        sums.index_add_(0, owner.to(device), embeddings)
+        counts = torch.bincount(owner, minlength=len(per_class)).to(sums)
+        return F.normalize(sums / counts[:, None], dim=-1).cpu()
+
+    # ------------------------------------------------------------------ cache
+    @staticmethod
+    def _cache_key(clip, classnames: Sequence[str],
+                   per_class: List[List[str]]) -> str:
+        payload = json.dumps([clip.identity(), list(classnames), per_class])
+        return hashlib.sha256(payload.encode()).hexdigest()
+
+    def _cache_path(self, key: str) -> Optional[str]:
+        if not self.cache_dir:
+            return None
+        return osp.join(self.cache_dir, f'class_text_{key[:32]}.pt')
+
+    def _load_disk(self, key: str) -> Optional[torch.Tensor]:
+        path = self._cache_path(key)
+        if path is None or not osp.isfile(path):
+            return None
+        try:
+            record = torch.load(path, map_location='cpu', weights_only=True)
+            if record.get('key') == key and isinstance(
+                    record.get('features'), torch.Tensor):
+                return record['features']
+            reason = 'its key does not match'
+        except Exception as err:  # corrupt or unsafe: rebuild, never trust
+            reason = f'it cannot be read ({type(err).__name__})'
+        MMLogger.get_current_instance().warning(
+            f'Ignoring the text-embedding cache {path}: {reason}; '
+            f'recomputing it.')
+        return None
+
+    def _save_disk(self, key: str, features: torch.Tensor) -> None:
+        path = self._cache_path(key)
+        if path is None:
+            return
+        os.makedirs(self.cache_dir, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self.cache_dir, suffix='.tmp')
+        os.close(fd)
+        torch.save(dict(key=key, features=features), tmp)
+        os.replace(tmp, path)  # atomic: no half-written cache file
+
+
+@MODELS.register_module()
+class TemplateTextEmbeddings(ClassTextEmbeddings):
+    """Class embeddings from prompt templates (one, or an ensemble).
+
+    Args:
+        templates (str | list[str]): Templates with one ``{}`` for the class
+            name (underscores become spaces). Defaults to
+            ``'a photo of a {}.'``.
+    """
+
+    def __init__(self, templates='a photo of a {}.', **kwargs):
+        super().__init__(**kwargs)
+        self.templates = [templates] if isinstance(templates,
+                                                   str) else list(templates)
+        if not self.templates or any('{}' not in t for t in self.templates):
+            raise ValueError('templates must be non-empty and each must '
+                             "contain '{}' for the class name, got "
+                             f'{self.templates}')
+
+    def sentences(self, classnames: Sequence[str]) -> List[List[str]]:
+        return [[t.format(description_key(c)) for t in self.templates]
+                for c in classnames]
+
+
+@MODELS.register_module()
+class DescriptionTextEmbeddings(ClassTextEmbeddings):
+    """Class embeddings from LLM-written descriptions (HiCroPL, CoPrompt).
+
+    Reads a JSON in the authors' format ``{"class name": ["sentence", ...]}``
+    keyed by the class name with underscores replaced by spaces.
+
+    Args:
+        descriptions (str): Path of the description JSON.
+        on_missing (str): A class without descriptions: ``'error'`` (default)
+            or ``'template'`` (use ``template`` for it, with a warning listing
+            those classes).
+        template (str): The fallback template.
+    """
+
+    def __init__(self,
+                 descriptions: str,
+                 on_missing: str = 'error',
+                 template: str = 'a photo of a {}.',
+                 **kwargs):
+        super().__init__(**kwargs)
+        if on_missing not in ON_MISSING:
+            raise ValueError(f'on_missing must be one of {ON_MISSING}, got '
+                             f'{on_missing!r}')
+        self.path = descriptions
+        self.on_missing = on_missing
+        self.template = template
+        self._table: Optional[Tuple[float, Dict[str, List[str]]]] = None
+
+    def _read(self) -> Dict[str, List[str]]:
+        if not osp.isfile(self.path):
+            raise FileNotFoundError(
+                f'Class description file not found: {self.path}. Set '
+                f'`class_text.descriptions` to the JSON of the dataset '
+                f'(authors\' format {{"class name": ["sentence", ...]}}) or '
+                f'use TemplateTextEmbeddings.')
+        mtime = osp.getmtime(self.path)
+        if self._table is None or self._table[0] != mtime:
+            with open(self.path, encoding='utf-8') as f:
+                table = json.load(f)
+            if not isinstance(table, dict) or not all(
+                    isinstance(v, list) and all(isinstance(s, str) for s in v)
+                    for v in table.values()):
+                raise ValueError(
+                    f'{self.path} is not a description JSON of the form '
+                    f'{{"class name": ["sentence", ...]}}.')
+            self._table = (mtime, table)
+        return self._table[1]
+
+    def sentences(self, classnames: Sequence[str]) -> List[List[str]]:
+        table = self._read()
+        missing = [c for c in classnames if not table.get(description_key(c))]
+        if missing and self.on_missing == 'error':
+            raise KeyError(
+                f'{len(missing)} classes have no descriptions in '
+                f'{self.path}: {missing}. Add them (key = class name with '
+                f"underscores as spaces) or set on_missing='template'.")
+        if missing:
+            MMLogger.get_current_instance().warning(
+                f'No descriptions in {self.path} for {missing}; using the '
+                f'template {self.template!r} for them.')
+        return [
+            table.get(description_key(c)) or
+            [self.template.format(description_key(c))] for c in classnames
+        ]
