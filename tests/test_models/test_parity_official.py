@@ -17,8 +17,8 @@ from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 from projects.hicropl.models.prompt_learners.official_names import \
     official_to_ours
-from projects.hicropl.testing import (find_reference_cases, tiny_clip_arch,
-                                      tiny_clip_state_dict)
+from projects.hicropl.testing import (find_reference_cases, recipe_arch,
+                                      recipe_state_dict)
 from projects.hicropl.testing.reference import ReferenceCase
 
 CASES = find_reference_cases()
@@ -26,14 +26,14 @@ CASES = find_reference_cases()
 
 def build_case_model(case: ReferenceCase, tmp_path) -> torch.nn.Module:
     weights = osp.join(tmp_path, 'tiny_clip_openai_format.pt')
-    torch.save(tiny_clip_state_dict(case.recipe), weights)
+    torch.save(recipe_state_dict(case.recipe), weights)
     cfg = case.config
     model = MODELS.build(
         dict(
             type='PromptCLIPClassifier',
             backbone=dict(
                 type='PromptedCLIP',
-                arch=tiny_clip_arch(case.recipe),
+                arch=recipe_arch(case.recipe),
                 pretrained=weights),
             prompt_learner=dict(
                 type='HiCroPLPromptLearner',

@@ -45,7 +45,7 @@ def recipe_tensor(entry: Dict) -> np.ndarray:
     return value
 
 
-def tiny_clip_arch(recipe: Dict) -> Dict:
+def recipe_arch(recipe: Dict) -> Dict:
     """open_clip model config of a recipe's architecture."""
     a = recipe['architecture']
     return dict(
@@ -65,7 +65,7 @@ def tiny_clip_arch(recipe: Dict) -> Dict:
             layers=a['transformer_layers']))
 
 
-def tiny_clip_state_dict(recipe: Dict) -> Dict[str, torch.Tensor]:
+def recipe_state_dict(recipe: Dict) -> Dict[str, torch.Tensor]:
     """The recipe's OpenAI-format CLIP state dict (float32)."""
     return {
         e['name']: torch.from_numpy(recipe_tensor(e))

@@ -190,10 +190,11 @@ class DescriptionTextEmbeddings(ClassTextEmbeddings):
         table = self._read()
         missing = [c for c in classnames if not table.get(description_key(c))]
         if missing and self.on_missing == 'error':
-            raise KeyError(
+            raise ValueError(
                 f'{len(missing)} classes have no descriptions in '
-                f'{self.path}: {missing}. Add them (key = class name with '
-                f"underscores as spaces) or set on_missing='template'.")
+                f'{self.path}: {[description_key(c) for c in missing]}. Add '
+                f'them (key = class name with underscores as spaces) or set '
+                f"on_missing='template'.")
         if missing:
             MMLogger.get_current_instance().warning(
                 f'No descriptions in {self.path} for {missing}; using the '
