@@ -1,9 +1,11 @@
 """HiCroPL and CLIP prompt learning for MMPretrain.
 
-Importing this package registers the models, datasets, metrics and hooks
-into MMPretrain's registries (configs use ``custom_imports``).
+Importing this package registers the models, datasets and hooks into
+MMPretrain's registries (configs use ``custom_imports``) and allow-lists the
+globals mmengine checkpoints need for safe resumption (``engine``).
 """
-from . import models  # noqa: F401
+from . import datasets, engine, models  # noqa: F401
+from .engine import hooks, schedulers  # noqa: F401
 from .version import __version__
 
 __all__ = ['__version__']

@@ -161,6 +161,11 @@ class DescriptionTextEmbeddings(ClassTextEmbeddings):
         if on_missing not in ON_MISSING:
             raise ValueError(f'on_missing must be one of {ON_MISSING}, got '
                              f'{on_missing!r}')
+        if not descriptions:
+            raise ValueError(
+                'DescriptionTextEmbeddings needs `descriptions`: the path of '
+                'the class-description JSON (e.g. the authors\' '
+                'gpt_file/<dataset>_prompt.json).')
         self.path = descriptions
         self.on_missing = on_missing
         self.template = template

@@ -1,0 +1,33 @@
+# Runtime shared by all configs (MMPretrain's default runtime plus the plugin).
+custom_imports = dict(imports=['projects.hicropl'], allow_failed_imports=False)
+default_scope = 'mmpretrain'
+
+default_hooks = dict(
+    timer=dict(type='IterTimerHook'),
+    logger=dict(type='LoggerHook', interval=20),
+    param_scheduler=dict(type='ParamSchedulerHook'),
+    # Keeps the last checkpoint (resume) and the best one by validation accuracy.
+    checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=1, save_best='auto'),
+    sampler_seed=dict(type='DistSamplerSeedHook'),
+    visualization=dict(type='VisualizationHook', enable=False),
+)
+
+# The classifier always classifies among the classes of the data it sees
+# (train: e.g. base classes; test: e.g. novel classes or another dataset).
+custom_hooks = [dict(type='ClassNamesHook')]
+
+env_cfg = dict(
+    cudnn_benchmark=False,
+    mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
+    dist_cfg=dict(backend='nccl'),
+)
+
+vis_backends = [dict(type='LocalVisBackend')]
+visualizer = dict(type='UniversalVisualizer', vis_backends=vis_backends)
+
+log_level = 'INFO'
+load_from = None
+resume = False
+
+# The authors' scripts use seeds 1, 2, 3 (`--seed` or --cfg-options randomness.seed=2).
+randomness = dict(seed=1, deterministic=False)

@@ -1,0 +1,3 @@
+from .constant_warmup_cosine import ConstantWarmupCosineLR, ConstantWarmupCosineParamScheduler
+
+__all__ = ['ConstantWarmupCosineLR', 'ConstantWarmupCosineParamScheduler']

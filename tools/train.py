@@ -1,0 +1,214 @@
+#!/usr/bin/env python
+# Copyright (c) OpenMMLab. All rights reserved.
+# Adapted from MMPretrain's tools/train.py for the HiCroPL plugin.
+"""Train a model with MMPretrain + the HiCroPL plugin.
+
+Differences from MMPretrain's ``tools/train.py``:
+
+* works from any working directory: the repository root is put on
+  ``sys.path`` so ``projects.hicropl`` imports without ``pip install``;
+* the plugin (``projects.hicropl`` and ``projects.hicropl.engine``, which
+  allow-lists the globals needed to resume mmengine checkpoints safely on
+  torch >= 2.6) is imported before the runner is built;
+* ``--amp-dtype {float16,bfloat16}`` picks the ``AmpOptimWrapper`` dtype;
+* ``--seed`` sets ``cfg.randomness.seed`` and the ``seed`` of the
+  train/val/test datasets (and samplers) that declare one.
+"""
+import argparse
+import os
+import os.path as osp
+import sys
+from copy import deepcopy
+
+REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+if REPO_ROOT not in sys.path:
+    sys.path.insert(0, REPO_ROOT)
+
+from mmengine.config import Config, ConfigDict, DictAction  # noqa: E402
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description='Train a model')
+    parser.add_argument('config', help='train config file path')
+    parser.add_argument('--work-dir', help='the dir to save logs and models')
+    parser.add_argument(
+        '--resume',
+        nargs='?',
+        type=str,
+        const='auto',
+        help='If specify checkpoint path, resume from it, while if not '
+        'specify, try to auto resume from the latest checkpoint '
+        'in the work directory.')
+    parser.add_argument(
+        '--amp',
+        action='store_true',
+        help='enable automatic-mixed-precision training')
+    parser.add_argument(
+        '--amp-dtype',
+        choices=['float16', 'bfloat16'],
+        default=None,
+        help='dtype used by AmpOptimWrapper (requires --amp). Defaults to '
+        'the wrapper default (float16).')
+    parser.add_argument(
+        '--seed',
+        type=int,
+        default=None,
+        help='random seed: sets cfg.randomness.seed and the `seed` of the '
+        'train/val/test datasets (e.g. few-shot sampling) and samplers that '
+        'define one.')
+    parser.add_argument(
+        '--no-validate',
+        action='store_true',
+        help='whether not to evaluate the checkpoint during training')
+    parser.add_argument(
+        '--auto-scale-lr',
+        action='store_true',
+        help='whether to auto scale the learning rate according to the '
+        'actual batch size and the original batch size.')
+    parser.add_argument(
+        '--no-pin-memory',
+        action='store_true',
+        help='whether to disable the pin_memory option in dataloaders.')
+    parser.add_argument(
+        '--no-persistent-workers',
+        action='store_true',
+        help='whether to disable the persistent_workers option in dataloaders.'
+    )
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override some settings in the used config, the key-value pair '
+        'in xxx=yyy format will be merged into config file. If the value to '
+        'be overwritten is a list, it should be like key="[a,b]" or key=a,b '
+        'It also allows nested list/tuple values, e.g. key="[(a,b),(c,d)]" '
+        'Note that the quotation marks are necessary and that no white space '
+        'is allowed.')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher')
+    # When using PyTorch version >= 2.0.0, the `torch.distributed.launch`
+    # will pass the `--local-rank` parameter to `tools/train.py` instead
+    # of `--local_rank`.
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args(argv)
+    if args.amp_dtype is not None and not args.amp:
+        parser.error('--amp-dtype requires --amp')
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+
+    return args
+
+
+def merge_args(cfg, args):
+    """Merge CLI arguments to config."""
+    if args.no_validate:
+        cfg.val_cfg = None
+        cfg.val_dataloader = None
+        cfg.val_evaluator = None
+
+    cfg.launcher = args.launcher
+
+    # work_dir is determined in this priority: CLI > segment in file > filename
+    if args.work_dir is not None:
+        # update configs according to CLI args if args.work_dir is not None
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir', None) is None:
+        # use config filename as default work_dir if cfg.work_dir is None
+        cfg.work_dir = osp.join('./work_dirs',
+                                osp.splitext(osp.basename(args.config))[0])
+
+    # enable automatic-mixed-precision training
+    if args.amp is True:
+        cfg.optim_wrapper.type = 'AmpOptimWrapper'
+        cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+        if getattr(args, 'amp_dtype', None) is not None:
+            cfg.optim_wrapper.dtype = args.amp_dtype
+
+    # resume training
+    if args.resume == 'auto':
+        cfg.resume = True
+        cfg.load_from = None
+    elif args.resume is not None:
+        cfg.resume = True
+        cfg.load_from = args.resume
+
+    # enable auto scale learning rate
+    if args.auto_scale_lr:
+        cfg.auto_scale_lr.enable = True
+
+    # random seed (before --cfg-options, which has the last word)
+    if getattr(args, 'seed', None) is not None:
+        from projects.hicropl.engine.seed import apply_seed
+        apply_seed(cfg, args.seed)
+
+    # set dataloader args
+    from mmengine.utils import digit_version
+    from mmengine.utils.dl_utils import TORCH_VERSION
+    default_dataloader_cfg = ConfigDict(
+        pin_memory=True,
+        persistent_workers=True,
+        collate_fn=dict(type='default_collate'),
+    )
+    if digit_version(TORCH_VERSION) < digit_version('1.8.0'):
+        default_dataloader_cfg.persistent_workers = False
+
+    def set_default_dataloader_cfg(cfg, field):
+        if cfg.get(field, None) is None:
+            return
+        dataloader_cfg = deepcopy(default_dataloader_cfg)
+        dataloader_cfg.update(cfg[field])
+        cfg[field] = dataloader_cfg
+        if args.no_pin_memory:
+            cfg[field]['pin_memory'] = False
+        if args.no_persistent_workers:
+            cfg[field]['persistent_workers'] = False
+
+    set_default_dataloader_cfg(cfg, 'train_dataloader')
+    set_default_dataloader_cfg(cfg, 'val_dataloader')
+    set_default_dataloader_cfg(cfg, 'test_dataloader')
+
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+
+    return cfg
+
+
+def import_plugin():
+    """Import the HiCroPL plugin so its registrations (and the safe-resume
+    allow-list of ``projects.hicropl.engine``) exist before the runner."""
+    import projects.hicropl  # noqa: F401
+    import projects.hicropl.engine  # noqa: F401
+
+
+def main(argv=None):
+    args = parse_args(argv)
+
+    import_plugin()
+    from mmengine.registry import RUNNERS
+    from mmengine.runner import Runner
+
+    # load config
+    cfg = Config.fromfile(args.config)
+
+    # merge cli arguments to config
+    cfg = merge_args(cfg, args)
+
+    # build the runner from config
+    if 'runner_type' not in cfg:
+        # build the default runner
+        runner = Runner.from_cfg(cfg)
+    else:
+        # build customized runner from the registry
+        # if 'runner_type' is set in the cfg
+        runner = RUNNERS.build(cfg)
+
+    # start training
+    runner.train()
+    return runner
+
+
+if __name__ == '__main__':
+    main()
