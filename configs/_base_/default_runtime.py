@@ -14,7 +14,8 @@ default_hooks = dict(
 
 # The classifier always classifies among the classes of the data it sees
 # (train: e.g. base classes; test: e.g. novel classes or another dataset).
-custom_hooks = [dict(type='ClassNamesHook')]
+# EpochSeedHook re-seeds every epoch so that --resume repeats an uninterrupted run.
+custom_hooks = [dict(type='ClassNamesHook'), dict(type='EpochSeedHook')]
 
 env_cfg = dict(
     cudnn_benchmark=False,

@@ -15,6 +15,7 @@ from PIL import Image
 
 from mmengine.config import Config
 from mmpretrain.registry import DATASETS
+from projects.hicropl.testing.coop_layouts import PETS, make_pets, write_image, write_split
 from projects.hicropl.datasets import (CoOpImageNetV2, Datum,
                                        DatasetNotFoundError,
                                        sample_fewshot_splits,
@@ -30,21 +31,6 @@ PIPELINE = [
 DEFAULT_ARGS = dict(pipeline=PIPELINE, serialize_data=False)
 
 
-def write_image(path: Path, value: int = 128, size=(12, 10)) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    Image.new('RGB', size, (value, 255 - value, 60)).save(path)
-
-
-def write_split(root: Path, name: str, image_dir: str,
-                split: Dict[str, List[list]]) -> None:
-    """Write a split file in CoOp format and every image it names."""
-    root.mkdir(parents=True, exist_ok=True)
-    (root / name).write_text(json.dumps(split))
-    for items in split.values():
-        for impath, label, _ in items:
-            write_image(root / image_dir / impath, value=20 * label)
-
-
 def snapshot(root: Path) -> dict:
     return {str(p.relative_to(root)): p.stat().st_mtime_ns
             for p in sorted(root.rglob('*'))}
@@ -57,24 +43,6 @@ def build(cfg: dict, **kwargs):
 
 # ---------------------------------------------------------------------------
 # Layouts (miniatures of the real ones)
-
-PETS = [('abyssinian', 'Abyssinian'), ('american_pit_bull_terrier',
-                                       'american_pit_bull_terrier'),
-        ('bengal', 'Bengal'), ('pug', 'pug'), ('sphynx', 'Sphynx')]
-
-
-def make_pets(root: Path, n_train=6, n_val=5, n_test=2) -> dict:
-    """oxford_pets: flat images/<Breed>_<n>.jpg, names lower-cased."""
-    split = {'train': [], 'val': [], 'test': []}
-    i = 0
-    for key, n in (('train', n_train), ('val', n_val), ('test', n_test)):
-        for k in range(n):  # classes interleaved, as in real splits
-            for label, (name, stem) in enumerate(PETS):
-                i += 1
-                split[key].append([f'{stem}_{i}.jpg', label, name])
-    write_split(root, 'split_zhou_OxfordPets.json', 'images', split)
-    return split
-
 
 def make_caltech(root: Path) -> dict:
     """caltech-101: 101_ObjectCategories/<folder>/image_NNNN.jpg with the

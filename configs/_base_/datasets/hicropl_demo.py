@@ -45,7 +45,8 @@ test_pipeline = [
 train_dataloader = dict(
     batch_size=32,
     num_workers=2,
-    persistent_workers=True,
+    persistent_workers=False,  # re-seeded every epoch: exact --resume
+    worker_init_fn=dict(type='seed_worker_from_torch'),
     sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=dict(
         type=dataset_type,
