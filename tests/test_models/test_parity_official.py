@@ -176,3 +176,18 @@ def test_official_parity(folder, tmp_path):
 def test_reference_cases_found():
     """The shared reference folder must provide cases (no silent pass)."""
     assert CASES, 'no reference case found in ../shared/reference/cases'
+
+
+@pytest.mark.parity
+def test_unreadable_case_fails(tmp_path, monkeypatch):
+    """A case folder that cannot be read is an error, never a silent skip."""
+    broken = tmp_path / 'cases' / 'broken_case'
+    broken.mkdir(parents=True)
+    (broken / 'case.json').write_text('{"id": "broken_case"}')
+    monkeypatch.setenv('HICROPL_REFERENCE_DIR', str(tmp_path))
+    assert str(broken) in find_reference_cases()
+    with pytest.raises(Exception):
+        ReferenceCase(str(broken))
+    monkeypatch.setenv('HICROPL_REFERENCE_DIR', str(tmp_path / 'missing'))
+    with pytest.raises(FileNotFoundError, match='HICROPL_REFERENCE_DIR'):
+        find_reference_cases()

@@ -21,8 +21,13 @@ ENV_VAR = 'HICROPL_REFERENCE_DIR'
 def reference_roots() -> List[str]:
     """Existing reference folders: the shared one, then ``$ENV_VAR``."""
     roots = [osp.join(REPO_ROOT, '..', 'shared', 'reference')]
-    if os.environ.get(ENV_VAR):
-        roots.append(os.environ[ENV_VAR])
+    extra = os.environ.get(ENV_VAR)
+    if extra:
+        if not osp.isdir(extra):
+            raise FileNotFoundError(
+                f'${ENV_VAR}={extra} is not a folder; point it at a reference '
+                f'folder (with cases/ and/or fewshot/) or unset it.')
+        roots.append(extra)
     return [osp.normpath(r) for r in roots if osp.isdir(r)]
 
 
