@@ -130,3 +130,13 @@ def test_named_architecture_random_weights():
     clip = MODELS.build(dict(type='PromptedCLIP', arch='ViT-B-32', pretrained=None))
     assert (clip.text_width, clip.vision_width, clip.embed_dim) == (512, 768, 512)
     assert clip.text_layers == 12 and clip.context_length == 77
+
+
+def test_openai_torchscript_archive(tmp_path):
+    """OpenAI's released checkpoints are TorchScript archives: read their
+    weights with torch.jit.load (no pickled Python), load strictly."""
+    path = tmp_path / 'clip_jit.pt'
+    torch.jit.save(torch.jit.script(plain_clip()), str(path))
+    loaded = MODELS.build(dict(type='PromptedCLIP', arch=tiny_clip_arch(), pretrained=str(path)))
+    for (name, a), b in zip(CLIP.state_dict().items(), loaded.state_dict().values()):
+        assert torch.equal(a, b), name

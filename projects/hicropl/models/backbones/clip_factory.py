@@ -117,6 +117,11 @@ def read_clip_state_dict(path: str) -> Dict[str, torch.Tensor]:
 def load_clip_weights(model: nn.Module, path: str) -> None:
     """Load a local CLIP checkpoint into ``model`` (strict)."""
     state_dict = convert_state_dict(model, read_clip_state_dict(path))
+    # TorchScript archives also store non-persistent buffers (attn_mask).
+    persistent = set(model.state_dict())
+    for name, _ in model.named_buffers():
+        if name not in persistent:
+            state_dict.pop(name, None)
     if 'logit_scale' in state_dict:
         state_dict['logit_scale'] = state_dict['logit_scale'].reshape(
             model.logit_scale.shape)
