@@ -1,5 +1,5 @@
 """A frozen open_clip CLIP whose towers accept per-layer (deep) prompts."""
-from typing import Dict, List, Optional, Sequence, Union
+from typing import Dict, Optional, Sequence, Union
 
 import torch
 import torch.nn as nn
@@ -70,6 +70,11 @@ class PromptedCLIP(BaseModule):
         self.clip = clip
         self.tokenizer = tokenizer
         self.lock()
+        if not pretrained:
+            MMLogger.get_current_instance().warning(
+                'PromptedCLIP has RANDOM weights (pretrained=None): training '
+                'and evaluation run, but accuracy is meaningful only with '
+                'real CLIP weights (set `pretrained`, e.g. "openai").')
 
     # ------------------------------------------------------------------ setup
     @staticmethod
@@ -251,13 +256,3 @@ class PromptedCLIP(BaseModule):
         """Frozen image features ``[B, embed_dim]`` (no prompts)."""
         return self.encode_image(images)
 
-
-def log_backbone(clip: PromptedCLIP) -> None:
-    """Log what was built (one line, through MMLogger)."""
-    MMLogger.get_current_instance().info(
-        f'PromptedCLIP {clip.identity()}: text {clip.text_layers} layers x '
-        f'{clip.text_width}, vision {clip.vision_layers} layers x '
-        f'{clip.vision_width}, embed {clip.embed_dim}')
-
-
-__all__: List[str] = ['PromptedCLIP', 'log_backbone']
