@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Usage: tools/dist_test.sh CONFIG CHECKPOINT GPUS [test.py args...]
 # Multi-node: NNODES, NODE_RANK, MASTER_ADDR, PORT environment variables.
+# GPUS processes on this machine (one per GPU; on a machine without CUDA,
+# CPU processes joined with gloo). See docs/distributed.md.
 
 CONFIG=$1
 CHECKPOINT=$2

@@ -11,7 +11,10 @@ Differences from MMPretrain's ``tools/test.py``:
   allow-lists the globals needed to load mmengine checkpoints safely on
   torch >= 2.6) is imported before the runner is built;
 * ``--seed`` sets ``cfg.randomness.seed`` and the ``seed`` of the
-  train/val/test datasets (and samplers) that declare one.
+  train/val/test datasets (and samplers) that declare one;
+* ``--launcher`` works on CPU-only hosts too (gloo; see
+  :func:`setup_distributed`). Predictions of all ranks are gathered by
+  MMEngine's evaluator, so metrics equal single-process metrics.
 """
 import argparse
 import os
@@ -125,10 +128,15 @@ def merge_args(cfg, args):
             cfg.test_cfg = ConfigDict()
         cfg.test_cfg.fp16 = True
 
-    # random seed (before --cfg-options, which has the last word)
-    if getattr(args, 'seed', None) is not None:
+    # random seed (before --cfg-options, which has the last word):
+    # --seed, or `--cfg-options randomness.seed=N`, also sets the few-shot
+    # sampling seed of the datasets
+    seed = getattr(args, 'seed', None)
+    if seed is None and args.cfg_options:
+        seed = args.cfg_options.get('randomness.seed', None)
+    if seed is not None:
         from projects.hicropl.engine.seed import apply_seed
-        apply_seed(cfg, args.seed)
+        apply_seed(cfg, seed)
 
     # -------------------- visualization --------------------
     if args.show or (args.show_dir is not None):
@@ -185,6 +193,18 @@ def merge_args(cfg, args):
     return cfg
 
 
+def setup_distributed(cfg):
+    """See :func:`projects.hicropl.engine.setup_distributed`."""
+    from projects.hicropl.engine import setup_distributed as setup
+    return setup(cfg, training=False)
+
+
+def init_process_group(cfg) -> None:
+    """See :func:`projects.hicropl.engine.init_process_group`."""
+    from projects.hicropl.engine import init_process_group as init
+    init(cfg)
+
+
 def import_plugin():
     """Import the HiCroPL plugin so its registrations (and the safe-load
     allow-list of ``projects.hicropl.engine``) exist before the runner."""
@@ -210,6 +230,8 @@ def main(argv=None):
 
     # merge cli arguments to config
     cfg = merge_args(cfg, args)
+    setup_distributed(cfg)
+    init_process_group(cfg)
 
     # build the runner from config
     if 'runner_type' not in cfg:

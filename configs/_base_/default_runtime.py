@@ -6,8 +6,9 @@ default_hooks = dict(
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=20),
     param_scheduler=dict(type='ParamSchedulerHook'),
-    # Keeps the last checkpoint (resume) and the best one by validation accuracy.
-    checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=1, save_best='auto'),
+    # Keeps the last checkpoint (resume) and the best one by validation accuracy,
+    # ties going to the later epoch as in the authors' code (work_dir/best_checkpoint).
+    checkpoint=dict(type='BestCheckpointHook', interval=1, max_keep_ckpts=1, save_best='auto'),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     visualization=dict(type='VisualizationHook', enable=False),
 )
@@ -16,6 +17,20 @@ default_hooks = dict(
 # (train: e.g. base classes; test: e.g. novel classes or another dataset).
 # EpochSeedHook re-seeds every epoch so that --resume repeats an uninterrupted run.
 custom_hooks = [dict(type='ClassNamesHook'), dict(type='EpochSeedHook')]
+# Checkpoints hold the trainable tensors only; CheckpointMetaHook records the
+# backbone and plugin version they need in meta.
+custom_hooks += [dict(type='CheckpointMetaHook')]
+# Robustness: stop at a NaN/inf loss before anything is saved; keep a resumable
+# checkpoint through kills during saves; summarise images skipped by
+# FaultTolerantDataset(on_error='skip') at each epoch end.
+custom_hooks += [
+    dict(type='NonFiniteLossHook'),
+    dict(type='CheckpointRecoveryHook'),
+    # --resume from epoch E validates epoch E again (the checkpoint was
+    # written before its validation): same best checkpoint and metrics
+    dict(type='ResumeValidationHook'),
+    dict(type='DataFaultHook'),
+]
 
 env_cfg = dict(
     cudnn_benchmark=False,

@@ -248,16 +248,25 @@ def test_restricted_getattr_only_resolves_history_buffer_methods():
 
 
 def test_resume_fails_without_allow_list(interrupted_run, tmp_path):
-    """What mmengine 0.10.7 does on torch >= 2.6 without the plugin."""
+    """What mmengine 0.10.7 does on torch >= 2.6 without the plugin: its own
+    local loader (plain ``torch.load``) and no allow-list."""
+    from mmengine.runner.checkpoint import CheckpointLoader, load_from_local
+
+    from projects.hicropl.engine import register_safe_checkpoint_loader
     work_dir = tmp_path / 'resume'
     shutil.copytree(interrupted_run, work_dir)
     with _without_allow_list():
         with pytest.raises(pickle.UnpicklingError,
                            match='HistoryBuffer|getattr|numpy'):
             torch.load(work_dir / 'epoch_2.pth', map_location='cpu')
-        runner = make_runner(work_dir, resume=True)
-        with pytest.raises(pickle.UnpicklingError):
-            runner.train()
+        CheckpointLoader.register_scheme(
+            prefixes='', loader=load_from_local, force=True)
+        try:
+            runner = make_runner(work_dir, resume=True)
+            with pytest.raises(pickle.UnpicklingError):
+                runner.train()
+        finally:
+            register_safe_checkpoint_loader()
 
 
 # --------------------------------------------------------------------------

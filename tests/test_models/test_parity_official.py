@@ -72,8 +72,7 @@ class Recorder:
 
 @pytest.mark.parity
 @pytest.mark.parametrize('folder', CASES, ids=[osp.basename(c) for c in CASES])
-def test_official_parity(folder, tmp_path):
-    torch.set_num_threads(1)
+def test_official_parity(folder, tmp_path, one_torch_thread):
     case = ReferenceCase(folder)
     cfg = case.config
     model = build_case_model(case, tmp_path)

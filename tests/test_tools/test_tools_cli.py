@@ -175,6 +175,15 @@ def test_train_merge_seed():
     assert train_tool.merge_args(base, args).randomness == dict(seed=3)
 
 
+def test_cfg_options_seed_alone_sets_the_dataset_seeds():
+    """`--cfg-options randomness.seed=N` without --seed: the few-shot
+    sampling seed follows, as with --seed."""
+    cfg = _train_cfg(['--cfg-options', 'randomness.seed=5'])
+    assert cfg.randomness.seed == 5
+    assert cfg.train_dataloader.dataset.dataset.seed == 5
+    assert cfg.val_dataloader.dataset.seed == 5
+
+
 def test_train_merge_cfg_options_resume_workdir():
     cfg = _train_cfg([
         '--seed', '7', '--work-dir', 'out/dir', '--resume', '--launcher',

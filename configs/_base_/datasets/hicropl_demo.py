@@ -14,7 +14,7 @@ subsample_classes = 'all'  # 'all' | 'base' | 'new'
 
 train_pipeline = [
     dict(
-        type='LoadImageFromFile',
+        type='SafeLoadImageFromFile',
         imdecode_backend='pillow',
         color_type='color_ignore_orientation'),
     dict(
@@ -29,7 +29,7 @@ train_pipeline = [
 
 test_pipeline = [
     dict(
-        type='LoadImageFromFile',
+        type='SafeLoadImageFromFile',
         imdecode_backend='pillow',
         color_type='color_ignore_orientation'),
     dict(

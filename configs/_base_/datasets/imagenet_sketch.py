@@ -8,7 +8,7 @@ class_descriptions = 'data/gpt_file/imagenet_sketch_prompt.json'
 
 test_pipeline = [
     dict(
-        type='LoadImageFromFile',
+        type='SafeLoadImageFromFile',
         imdecode_backend='pillow',
         color_type='color_ignore_orientation'),
     dict(
@@ -32,4 +32,4 @@ test_dataloader = dict(
         split='test',
         pipeline=test_pipeline))
 
-test_evaluator = dict(type='Accuracy', topk=(1, ))
+# Evaluators come with the protocol (configs/_base_/protocols/).

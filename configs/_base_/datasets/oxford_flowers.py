@@ -13,7 +13,7 @@ subsample_classes = 'all'  # 'all' | 'base' | 'new'
 
 train_pipeline = [
     dict(
-        type='LoadImageFromFile',
+        type='SafeLoadImageFromFile',
         imdecode_backend='pillow',
         color_type='color_ignore_orientation'),
     dict(
@@ -28,7 +28,7 @@ train_pipeline = [
 
 test_pipeline = [
     dict(
-        type='LoadImageFromFile',
+        type='SafeLoadImageFromFile',
         imdecode_backend='pillow',
         color_type='color_ignore_orientation'),
     dict(
@@ -70,8 +70,6 @@ val_dataloader = dict(
         subsample_classes=subsample_classes,
         pipeline=test_pipeline))
 
-val_evaluator = dict(type='Accuracy', topk=(1, ))
-
 test_dataloader = dict(
     batch_size=100,
     num_workers=8,
@@ -86,4 +84,4 @@ test_dataloader = dict(
         subsample_classes=subsample_classes,
         pipeline=test_pipeline))
 
-test_evaluator = dict(type='Accuracy', topk=(1, ))
+# Evaluators come with the protocol (configs/_base_/protocols/).

@@ -11,6 +11,9 @@ from .demo import HiCroPLDemoDataset, prepare_demo_dataset
 from .fewshot import (Datum, generate_fewshot, get_classnames, get_num_classes,
                       sample_fewshot_splits, subsample_classes)
 from .fgvc_aircraft import CoOpFGVCAircraft
+from .folder import CoOpImageFolder, make_split, scan_class_folders
+from .transforms import ImageLoadError, SafeLoadImageFromFile
+from .wrappers import FaultTolerantDataset
 from .imagenet import (CoOpImageNet, CoOpImageNetA, CoOpImageNetR,
                        CoOpImageNetSketch, CoOpImageNetV2)
 
@@ -21,5 +24,6 @@ __all__ = [
     'CoOpImageNet', 'CoOpImageNetV2', 'CoOpImageNetSketch', 'CoOpImageNetA',
     'CoOpImageNetR', 'HiCroPLDemoDataset', 'prepare_demo_dataset', 'Datum',
     'generate_fewshot', 'sample_fewshot_splits', 'subsample_classes',
-    'get_classnames', 'get_num_classes'
+    'get_classnames', 'get_num_classes', 'CoOpImageFolder', 'make_split',
+    'scan_class_folders'
 ]

@@ -35,6 +35,8 @@ class CoOpCaltech101(CoOpDataset):
     """
     DATASET_NAME = 'Caltech101'
     DIRNAME = 'caltech-101'
+    EXPECTED_SIZES = dict(
+        classes=100, train=4_128, val=1_649, test=2_465)
     SPLIT_FILE = 'split_zhou_Caltech101.json'
     IMAGE_DIR = '101_ObjectCategories'
     DESCRIPTION_FILE = 'caltech_prompt.json'
@@ -62,6 +64,8 @@ class CoOpOxfordPets(CoOpDataset):
     """
     DATASET_NAME = 'OxfordPets'
     DIRNAME = 'oxford_pets'
+    EXPECTED_SIZES = dict(
+        classes=37, train=2_944, val=736, test=3_669)
     SPLIT_FILE = 'split_zhou_OxfordPets.json'
     IMAGE_DIR = 'images'
     DESCRIPTION_FILE = 'oxford_pets_prompt.json'
@@ -93,6 +97,8 @@ class CoOpStanfordCars(CoOpDataset):
     """
     DATASET_NAME = 'StanfordCars'
     DIRNAME = 'stanford_cars'
+    EXPECTED_SIZES = dict(
+        classes=196, train=6_509, val=1_635, test=8_041)
     SPLIT_FILE = 'split_zhou_StanfordCars.json'
     IMAGE_DIR = ''
     DESCRIPTION_FILE = 'stanford_cars_prompt.json'
@@ -121,6 +127,8 @@ class CoOpOxfordFlowers(CoOpDataset):
     """
     DATASET_NAME = 'OxfordFlowers'
     DIRNAME = 'oxford_flowers'
+    EXPECTED_SIZES = dict(
+        classes=102, train=4_093, val=1_633, test=2_463)
     SPLIT_FILE = 'split_zhou_OxfordFlowers.json'
     IMAGE_DIR = 'jpg'
     DESCRIPTION_FILE = 'oxford_flowers_prompt.json'
@@ -147,6 +155,8 @@ class CoOpFood101(CoOpDataset):
     """
     DATASET_NAME = 'Food101'
     DIRNAME = 'food-101'
+    EXPECTED_SIZES = dict(
+        classes=101, train=50_500, val=20_200, test=30_300)
     SPLIT_FILE = 'split_zhou_Food101.json'
     IMAGE_DIR = 'images'
     DESCRIPTION_FILE = 'food101_prompt.json'
@@ -180,6 +190,8 @@ class CoOpSUN397(CoOpDataset):
     """
     DATASET_NAME = 'SUN397'
     DIRNAME = 'sun397'
+    EXPECTED_SIZES = dict(
+        classes=397, train=15_880, val=3_970, test=19_850)
     SPLIT_FILE = 'split_zhou_SUN397.json'
     IMAGE_DIR = 'SUN397'
     DESCRIPTION_FILE = 'sun397_prompt.json'
@@ -207,6 +219,8 @@ class CoOpDescribableTextures(CoOpDataset):
     """
     DATASET_NAME = 'DescribableTextures'
     DIRNAME = 'dtd'
+    EXPECTED_SIZES = dict(
+        classes=47, train=2_820, val=1_128, test=1_692)
     SPLIT_FILE = 'split_zhou_DescribableTextures.json'
     IMAGE_DIR = 'images'
     DESCRIPTION_FILE = 'dtd_prompt.json'
@@ -235,6 +249,8 @@ class CoOpEuroSAT(CoOpDataset):
     """
     DATASET_NAME = 'EuroSAT'
     DIRNAME = 'eurosat'
+    EXPECTED_SIZES = dict(
+        classes=10, train=13_500, val=5_400, test=8_100)
     SPLIT_FILE = 'split_zhou_EuroSAT.json'
     IMAGE_DIR = '2750'
     DESCRIPTION_FILE = 'eurosat_prompt.json'
@@ -263,6 +279,9 @@ class CoOpUCF101(CoOpDataset):
     """
     DATASET_NAME = 'UCF101'
     DIRNAME = 'ucf101'
+    # CoOp's split has 1,898 val images; the paper's Table 10 prints 1,808.
+    EXPECTED_SIZES = dict(
+        classes=101, train=7_639, val=1_898, test=3_783)
     SPLIT_FILE = 'split_zhou_UCF101.json'
     IMAGE_DIR = 'UCF-101-midframes'
     DESCRIPTION_FILE = 'ucf101_prompt.json'

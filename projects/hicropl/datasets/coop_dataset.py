@@ -1,5 +1,6 @@
 """Base dataset for the CoOp-family benchmarks (split files in CoOp format)."""
 import json
+import math
 import os
 import os.path as osp
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -48,7 +49,18 @@ class CoOpDataset(BaseDataset):
     classes as its train dataset.
 
     ``metainfo['classes']`` are the class names ordered by (renumbered)
-    label, collected from the few-shot train set as Dassl does.
+    label, collected from the few-shot train set as Dassl does;
+    ``metainfo['dataset_name']`` names the dataset (results, reports) and,
+    with ``subsample_classes='all'``, ``metainfo['num_base_classes']`` is the
+    base/new cut (labels below it are the base classes), which
+    :class:`BaseNovelAccuracy` reads.
+
+    Your own data: any split JSON in this format works, with any file name
+    and image folder, e.g. ``dict(type='CoOpDataset', data_root='data/mine',
+    split_file='my_split.json', image_dir='images', dataset_name='Mine')``
+    (``tools/dataset_converters/make_split.py`` writes one for a
+    folder-per-class tree; :class:`CoOpImageFolder` reads such a tree
+    directly).
 
     Nothing is ever written into ``data_root``; the authors' cache pickles
     are only read, and only with ``official_cache=True``.
@@ -56,8 +68,8 @@ class CoOpDataset(BaseDataset):
     Args:
         data_root: The dataset folder (``~`` is expanded).
         split: ``'train'``, ``'val'`` or ``'test'``.
-        split_file: Split JSON, relative to ``data_root``. Subclasses default
-            to their ``SPLIT_FILE``.
+        split_file: Split JSON, relative to ``data_root`` (or absolute).
+            Subclasses default to their ``SPLIT_FILE``.
         image_dir: Folder the split's image paths are relative to, relative
             to ``data_root``. Subclasses default to their ``IMAGE_DIR``.
         num_shots: Shots per class K for train (val: ``min(K, 4)``); 0 or -1
@@ -73,6 +85,10 @@ class CoOpDataset(BaseDataset):
         check_images: Check at load time that every image of the selected
             split exists. A missing image is also reported by path when it is
             fetched.
+        dataset_name: Name in ``metainfo['dataset_name']`` (results and
+            reports). Defaults to the class' ``DATASET_NAME``, or for
+            :class:`CoOpDataset` itself the split file's stem without
+            ``split_zhou_`` / ``split_`` (``split_birds.json``: ``birds``).
         **kwargs: Other arguments of :class:`mmpretrain.datasets.BaseDataset`
             (``pipeline``, ``lazy_init``, ``indices``, ...).
     """
@@ -83,6 +99,9 @@ class CoOpDataset(BaseDataset):
     SPLIT_FILE: str = ''
     IMAGE_DIR: str = ''
     DESCRIPTION_FILE: Optional[str] = None  # the authors' gpt_file/<name>
+    # Full-split sizes (paper Table 10 / CoOp), checked by
+    # tools/dataset_converters/check_data.py; None = no such split.
+    EXPECTED_SIZES: Optional[Dict[str, Optional[int]]] = None
 
     def __init__(self,
                  data_root: str,
@@ -94,6 +113,7 @@ class CoOpDataset(BaseDataset):
                  subsample_classes: str = 'all',
                  official_cache: bool = False,
                  check_images: bool = True,
+                 dataset_name: Optional[str] = None,
                  **kwargs):
         if split not in SPLITS:
             raise ValueError(f'split must be one of {SPLITS}, got {split!r}')
@@ -112,8 +132,8 @@ class CoOpDataset(BaseDataset):
         self.subsample = subsample_classes
         self.official_cache = official_cache
         self.check_images = check_images
-
         data_root = osp.abspath(osp.expanduser(data_root))
+        self.dataset_name = dataset_name or self._default_name(data_root)
         kwargs.setdefault('test_mode', split != 'train')
         super().__init__(
             ann_file=self.split_file,
@@ -130,8 +150,25 @@ class CoOpDataset(BaseDataset):
         return osp.join(self.data_root, self.image_dir) \
             if self.image_dir else self.data_root
 
+    def _default_name(self, data_root: str) -> str:
+        """``DATASET_NAME``, else the split file's stem (without
+        ``split_zhou_`` / ``split_``), else the class name."""
+        if self.DATASET_NAME:
+            return self.DATASET_NAME
+        stem = osp.splitext(osp.basename(self.split_file or ''))[0]
+        for prefix in ('split_zhou_', 'split_'):
+            if stem.startswith(prefix):
+                stem = stem[len(prefix):]
+                break
+        return stem or type(self).__name__
+
     def _hint(self) -> str:
-        name = self.DATASET_NAME or type(self).__name__
+        if not self.DATASET_NAME:
+            return ('Check data_root, split_file and image_dir (see '
+                    'docs/datasets.md, "Your own data"); '
+                    'tools/dataset_converters/make_split.py writes a split '
+                    'file for a folder-per-class tree.')
+        name = self.DATASET_NAME
         folder = f" (the '{self.DIRNAME}' folder of the CoOp data root)" \
             if self.DIRNAME else ''
         return (f'Prepare {name} as described in CoOp\'s DATASETS.md '
@@ -158,10 +195,12 @@ class CoOpDataset(BaseDataset):
         if not self.split_file:
             raise ValueError(f'{type(self).__name__}: split_file is required '
                              f'(e.g. split_zhou_<Name>.json)')
+        source = "download it from the link in CoOp's DATASETS.md into " \
+            'data_root' if self.DATASET_NAME else \
+            'write it with tools/dataset_converters/make_split.py'
         path = self._require(
             osp.join(self.data_root, self.split_file),
-            f'split file {self.split_file!r} (download it from the link in '
-            f'CoOp\'s DATASETS.md into data_root)')
+            f'split file {self.split_file!r} ({source})')
         with open(path, encoding='utf-8') as f:
             try:
                 raw = json.load(f)
@@ -212,8 +251,11 @@ class CoOpDataset(BaseDataset):
                 f'without gaps, got {len(labels)} distinct labels up to '
                 f'{max(labels, default=-1)} in {self.split_file}')
         self._metainfo['classes'] = tuple(classnames)
-        self._metainfo['dataset_name'] = self.DATASET_NAME or \
-            type(self).__name__
+        self._metainfo['dataset_name'] = self.dataset_name
+        if self.subsample == 'all':
+            # The base/new cut of subsample_classes: labels below it are the
+            # base classes (read by BaseNovelAccuracy).
+            self._metainfo['num_base_classes'] = math.ceil(len(labels) / 2)
         if self.DESCRIPTION_FILE is not None:
             self._metainfo['description_file'] = self.DESCRIPTION_FILE
 

@@ -38,6 +38,8 @@ class CoOpFGVCAircraft(CoOpDataset):
     """
     DATASET_NAME = 'FGVCAircraft'
     DIRNAME = 'fgvc_aircraft'
+    EXPECTED_SIZES = dict(
+        classes=100, train=3_334, val=3_333, test=3_333)
     SPLIT_FILE = ''
     IMAGE_DIR = 'images'
     DESCRIPTION_FILE = 'fgvc_prompt.json'

@@ -65,6 +65,9 @@ class CoOpImageNet(CoOpDataset):
     """
     DATASET_NAME = 'ImageNet'
     DIRNAME = 'imagenet'
+    # val is the test set (images/val), as in the authors' code.
+    EXPECTED_SIZES = dict(
+        classes=1000, train=1_281_167, val=50_000, test=50_000)
     SPLIT_FILE = ''
     IMAGE_DIR = 'images'
     DESCRIPTION_FILE = 'imagenet_prompt.json'
@@ -118,6 +121,14 @@ class CoOpImageNet(CoOpDataset):
                     items.append(Datum(
                         '', label, self._classname(classnames, wnid)))
         return items
+
+    def read_split(self) -> Dict[str, List[Datum]]:
+        """The full splits, without few-shot sampling: ``images/train``,
+        and ``images/val`` as both val and test (lists every file)."""
+        classnames = self.read_classnames()
+        test = self.read_folder(classnames, 'val')
+        return dict(
+            train=self.read_folder(classnames, 'train'), val=test, test=test)
 
     def _read_preprocessed(self) -> Optional[Dict[str, List[Datum]]]:
         path = osp.join(self.data_root, self.PREPROCESSED_FILE)
@@ -216,6 +227,11 @@ class _ImageNetTestSet(CoOpDataset):
     def read_items(self, classnames: Dict[str, str]) -> List[Datum]:
         raise NotImplementedError
 
+    def read_split(self) -> Dict[str, List[Datum]]:
+        """The test items (there is no train or val split)."""
+        return dict(
+            train=[], val=[], test=self.read_items(self.read_classnames()))
+
     def build_splits(self) -> Dict[str, List[Datum]]:
         items = self.read_items(self.read_classnames())
         return dict(train=items, val=[], test=items)
@@ -249,6 +265,8 @@ class CoOpImageNetV2(_ImageNetTestSet):
     """
     DATASET_NAME = 'ImageNetV2'
     DIRNAME = 'imagenetv2'
+    EXPECTED_SIZES = dict(
+        classes=1000, train=None, val=None, test=10_000)
     IMAGE_DIR = 'imagenetv2-matched-frequency-format-val'
     DESCRIPTION_FILE = 'imagenetv2_prompt.json'
     NUM_CLASSES = 1000
@@ -295,6 +313,8 @@ class CoOpImageNetSketch(_ImageNetTestSet):
     """
     DATASET_NAME = 'ImageNetSketch'
     DIRNAME = 'imagenet-sketch'
+    EXPECTED_SIZES = dict(
+        classes=1000, train=None, val=None, test=50_889)
     IMAGE_DIR = 'images'
     DESCRIPTION_FILE = 'imagenet_sketch_prompt.json'
 
@@ -334,6 +354,8 @@ class CoOpImageNetA(_ImageNetSubset):
     """
     DATASET_NAME = 'ImageNetA'
     DIRNAME = 'imagenet-adversarial'
+    EXPECTED_SIZES = dict(
+        classes=200, train=None, val=None, test=7_500)
     IMAGE_DIR = 'imagenet-a'
     DESCRIPTION_FILE = 'imagenet_a_prompt.json'
 
@@ -359,5 +381,7 @@ class CoOpImageNetR(_ImageNetSubset):
     """
     DATASET_NAME = 'ImageNetR'
     DIRNAME = 'imagenet-rendition'
+    EXPECTED_SIZES = dict(
+        classes=200, train=None, val=None, test=30_000)
     IMAGE_DIR = 'imagenet-r'
     DESCRIPTION_FILE = 'imagenet_r_prompt.json'

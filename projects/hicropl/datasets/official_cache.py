@@ -81,7 +81,12 @@ def load_official_cache(path: str, anchor: Sequence[str],
         stored labels and class names.
     """
     with open(path, 'rb') as f:
-        data = _DatumOnlyUnpickler(f).load()
+        try:
+            data = _DatumOnlyUnpickler(f).load()
+        except pickle.UnpicklingError as err:
+            raise pickle.UnpicklingError(
+                f'{path}: {err}. Nothing from the file was executed; delete '
+                'it or set official_cache=False.') from err
     if not isinstance(data, dict):
         raise ValueError(f'{path}: expected a pickled dict, got '
                          f'{type(data).__name__}')

@@ -129,14 +129,22 @@ def register_safe_globals() -> List[Union[Callable, Tuple[Callable, str]]]:
     return entries
 
 
-def safe_torch_load(path, map_location='cpu') -> Any:
+def safe_torch_load(path, map_location='cpu', register: bool = True) -> Any:
     """``torch.load(path, weights_only=True)`` with the mmengine allow-list.
+
+    Args:
+        path: The file.
+        map_location: As in :func:`torch.load`.
+        register (bool): (Re-)register the allow-list first. The plugin's
+            checkpoint loader passes False: importing the plugin registered
+            it, and whatever the process allow-lists since is respected.
 
     Raises:
         UnsafeCheckpointError: if the file contains objects outside the
             allow-list; they are refused for safety and never executed.
     """
-    register_safe_globals()
+    if register:
+        register_safe_globals()
     try:
         return torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as err:
@@ -150,5 +158,17 @@ def safe_torch_load(path, map_location='cpu') -> Any:
         raise UnsafeCheckpointError(
             f'Refusing to load checkpoint {str(path)!r}: it contains '
             'disallowed objects that are refused for safety (loaded with '
-            f'weights_only=True).{offending} Only load files you trust; '
-            f'unpickler said: {err}') from err
+            f'weights_only=True; nothing from the file was executed).'
+            f'{offending} Only load files you trust; unpickler said: '
+            f'{_unpickler_reason(err)}') from err
+
+
+def _unpickler_reason(err: Exception) -> str:
+    """The lines of torch's refusal that say what was refused (its advice to
+    retry with ``weights_only=False`` is left out on purpose)."""
+    lines = [line.strip() for line in str(err).splitlines() if line.strip()]
+    keep = [
+        line for line in lines
+        if 'GLOBAL' in line or 'not allowed' in line or 'Unsupported' in line
+    ]
+    return ' '.join(keep or lines[:1])

@@ -3,3 +3,4 @@ from .classifiers import *  # noqa: F401,F403
 from .losses import *  # noqa: F401,F403
 from .prompt_learners import *  # noqa: F401,F403
 from .text_features import *  # noqa: F401,F403
+from .utils import *  # noqa: F401,F403

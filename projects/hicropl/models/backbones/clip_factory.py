@@ -71,6 +71,12 @@ def _build_from_config(cfg: Dict, pretrained: Optional[str],
     cfg = copy.deepcopy(dict(cfg))
     if quick_gelu is not None:
         cfg['quick_gelu'] = quick_gelu
+    if pretrained and not osp.isfile(pretrained):
+        raise FileNotFoundError(
+            f'CLIP checkpoint file not found: {pretrained}. With an open_clip '
+            f'config dict as `arch`, `pretrained` must be an existing local '
+            f'checkpoint file (open_clip tags such as "openai" need an '
+            f'architecture name, e.g. arch="ViT-B-16").')
     model = open_clip.model.CLIP(**cfg)
     if pretrained:
         load_clip_weights(model, pretrained)
@@ -104,10 +110,15 @@ def read_clip_state_dict(path: str) -> Dict[str, torch.Tensor]:
         try:
             state_dict = load_state_dict(path, weights_only=True)
         except Exception as err:  # unpickling refused, corrupt file, ...
+            lines = [ln.strip() for ln in str(err).splitlines() if ln.strip()]
+            # torch's refusal: keep what was refused, not its advice to retry
+            # with weights_only=False
+            reason = ' '.join(ln for ln in lines if 'GLOBAL' in ln) or (
+                lines[0] if lines else type(err).__name__)
             raise RuntimeError(
-                f'Cannot read CLIP weights from {path}: {err}. Only tensors '
-                f'are loaded from checkpoint files (weights_only=True).'
-            ) from err
+                f'Cannot read CLIP weights from {path}: {reason} Only tensors '
+                f'are loaded from checkpoint files (weights_only=True); '
+                f'nothing from the file was executed.') from err
     return {
         k: v
         for k, v in state_dict.items() if k not in _OPENAI_META_KEYS
@@ -130,10 +141,14 @@ def load_clip_weights(model: nn.Module, path: str) -> None:
     try:
         model.load_state_dict(state_dict, strict=True)
     except RuntimeError as err:
+        lines = str(err).splitlines()
+        if len(lines) > 6:  # one line per mismatching tensor: keep a few
+            lines = lines[:6] + [f'\t... and {len(lines) - 6} more']
+        details = '\n'.join(lines)
         raise ValueError(
             f'The CLIP checkpoint {path} does not fit the configured '
             f'architecture ({type(model).__name__}); set `arch` to the '
-            f'architecture the file was trained with.\n{err}') from err
+            f'architecture the file was trained with.\n{details}') from err
 
 
 __all__ = ['build_open_clip', 'load_clip_weights', 'read_clip_state_dict']

@@ -1,16 +1,127 @@
 """A frozen open_clip CLIP whose towers accept per-layer (deep) prompts."""
-from typing import Dict, Optional, Sequence, Union
+import hashlib
+from typing import Dict, List, Optional, Sequence, Union
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 from mmengine.logging import MMLogger
 from mmengine.model import BaseModule
+from open_clip.transformer import ResidualAttentionBlock
 from torch.utils.checkpoint import checkpoint
 
 from mmpretrain.registry import MODELS
 from .clip_factory import build_open_clip
 
 LayerPrompts = Optional[Sequence[Optional[torch.Tensor]]]
+Queries = Optional[Union[slice, torch.Tensor]]
+
+
+def _per_sequence(queries: Queries) -> bool:
+    return isinstance(queries, torch.Tensor) and queries.dim() == 2
+
+
+def _select(x: torch.Tensor, queries: Queries) -> torch.Tensor:
+    """Rows of ``x`` ``[N, L, D]`` at ``queries`` (:func:`block_forward`)."""
+    if queries is None:
+        return x
+    if _per_sequence(queries):
+        return x.gather(1, queries.unsqueeze(-1).expand(-1, -1, x.shape[-1]))
+    return x[:, queries]  # shape = [N, K, D]
+
+
+def _is_plain_block(block: nn.Module) -> bool:
+    """Whether ``block`` is open_clip's standard pre-LN residual block."""
+    attn = getattr(block, 'attn', None)
+    return (type(block) is ResidualAttentionBlock
+            and not hasattr(block, 'ln_1_kv')
+            and isinstance(attn, nn.MultiheadAttention) and attn.batch_first
+            and attn._qkv_same_embed_dim and attn.in_proj_bias is not None
+            and attn.bias_k is None and not attn.add_zero_attn)
+
+
+def block_forward(block: nn.Module,
+                  x: torch.Tensor,
+                  queries: Queries = None,
+                  allowed: Optional[torch.Tensor] = None) -> torch.Tensor:
+    """One open_clip transformer block, computed only where it is read.
+
+    Every position gives keys and values, but only the ``queries`` positions
+    get a query, an attention output and an MLP: the others' outputs would be
+    overwritten by the next layer's deep prompt or never pooled. The result
+    at those positions is the block's own result (same math, fp32 rounding).
+    Attention is PyTorch's fused ``scaled_dot_product_attention``; the
+    projections run on contiguous batch-first tensors, which keeps them
+    single matrix products in forward and backward (``nn.MultiheadAttention``
+    projects a transposed view of batch-first input, which autograd turns
+    into a batched product with a broadcast weight: about 3x slower on CPU).
+
+    Args:
+        block (nn.Module): An open_clip ``ResidualAttentionBlock``; other
+            block types run whole and are then indexed.
+        x (torch.Tensor): Hidden states ``[N, L, D]``.
+        queries (slice | torch.Tensor, optional): Positions to compute: a
+            slice or indices ``[K]`` (the same for every sequence), indices
+            ``[N, K]`` (per sequence), or None for all ``L``.
+        allowed (torch.Tensor, optional): Boolean attention mask ``[L, L]``
+            (True where a query may attend a key); None attends everything.
+
+    Returns:
+        torch.Tensor: Outputs ``[N, K, D]`` (``[N, L, D]`` for all positions).
+    """
+    if not _is_plain_block(block):
+        mask = None
+        if allowed is not None:
+            mask = torch.zeros(allowed.shape, dtype=x.dtype, device=x.device)
+            mask.masked_fill_(~allowed, float('-inf'))
+        return _select(block(x, attn_mask=mask), queries)
+    attn = block.attn
+    hidden = block.ln_1(x)
+    if queries is None:
+        q, k, v = F.linear(hidden, attn.in_proj_weight,
+                           attn.in_proj_bias).chunk(3, dim=-1)
+    else:
+        width = x.shape[-1]
+        w_q, w_kv = attn.in_proj_weight.split([width, 2 * width])
+        b_q, b_kv = attn.in_proj_bias.split([width, 2 * width])
+        # shape = [N, K, D]; contiguous keeps the product one matrix product
+        q = F.linear(_select(hidden, queries).contiguous(), w_q, b_q)
+        k, v = F.linear(hidden, w_kv, b_kv).chunk(2, dim=-1)
+    # shape = [N, heads, L or K, D / heads]
+    q, k, v = (t.unflatten(-1, (attn.num_heads, -1)).transpose(1, 2)
+               for t in (q, k, v))
+    mask = allowed
+    if allowed is not None and queries is not None:
+        mask = allowed[queries]  # shape = [K, L] or [N, K, L]
+        mask = mask.unsqueeze(1) if _per_sequence(queries) else mask
+    out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+    out = attn.out_proj(out.transpose(1, 2).flatten(2))  # shape = [N, K, D]
+    x = _select(x, queries) + block.ls_1(out)
+    return x + block.ls_2(block.mlp(block.ln_2(x)))
+
+
+# Seed of the random weights built when ``pretrained`` is None: an
+# architecture always gets the same weights, so that lean checkpoints of
+# models trained on a random CLIP (tests, the demo) reload exactly.
+RANDOM_WEIGHTS_SEED = 2
+
+
+def _drop_frozen_state(module: nn.Module, state_dict: Dict, prefix: str,
+                       local_metadata: Dict) -> None:
+    """``state_dict`` post-hook: the frozen CLIP is not saved."""
+    frozen = prefix + 'clip.'
+    for key in [k for k in state_dict if k.startswith(frozen)]:
+        del state_dict[key]
+
+
+def _fill_frozen_state(module: nn.Module, state_dict: Dict, prefix: str,
+                       *args) -> None:
+    """``load_state_dict`` pre-hook: CLIP weights absent from
+    ``state_dict`` (lean checkpoints) keep their values; present ones (full
+    checkpoints) are loaded."""
+    for key, tensor in module.clip.state_dict(
+            prefix=prefix + 'clip.', keep_vars=True).items():
+        state_dict.setdefault(key, tensor)
 
 
 @MODELS.register_module()
@@ -38,7 +149,16 @@ class PromptedCLIP(BaseModule):
 
     Because the text mask is causal and pooling reads the EOT token, tokens
     after the last EOT of a batch cannot change the result: the text tower
-    only runs up to that position (exact, not an approximation).
+    only runs up to that position (exact, not an approximation). Likewise
+    each block computes outputs only where a later layer reads them
+    (:func:`block_forward`): the outputs at prompt positions are replaced
+    by the next layer's prompt, and the last layer is pooled at one token
+    (EOT / class token), so those positions only give keys and values.
+
+    Checkpoints: the frozen CLIP contributes nothing to ``state_dict()`` (it
+    is rebuilt from ``arch`` and ``pretrained``), and ``load_state_dict``
+    accepts its weights being absent. A full checkpoint that holds them
+    (e.g. from an older version) loads them.
 
     Args:
         arch (str | dict): An open_clip model name (``'ViT-B-16'``) or an
@@ -47,7 +167,9 @@ class PromptedCLIP(BaseModule):
         pretrained (str, optional): An open_clip pretrained tag
             (``'openai'``, ``'laion2b_s34b_b88k'``) or a local checkpoint file
             (open_clip or OpenAI format, TorchScript archives included).
-            ``None`` keeps random weights. Defaults to ``'openai'``.
+            ``None`` keeps random weights, drawn with the fixed seed
+            ``RANDOM_WEIGHTS_SEED`` (the same for every build, without
+            touching the global RNG). Defaults to ``'openai'``.
         quick_gelu (bool, optional): Force QuickGELU activations. ``None``
             follows the architecture and the pretrained tag.
         with_cp (bool): Activation checkpointing of the prompted text tower
@@ -65,11 +187,15 @@ class PromptedCLIP(BaseModule):
         self.arch = arch
         self.pretrained = pretrained
         self.with_cp = with_cp
-        clip, tokenizer = build_open_clip(arch, pretrained, quick_gelu)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(RANDOM_WEIGHTS_SEED)
+            clip, tokenizer = build_open_clip(arch, pretrained, quick_gelu)
         self._check_supported(clip)
         self.clip = clip
         self.tokenizer = tokenizer
         self.lock()
+        self.register_state_dict_post_hook(_drop_frozen_state)
+        self.register_load_state_dict_pre_hook(_fill_frozen_state)
         if not pretrained:
             MMLogger.get_current_instance().warning(
                 'PromptedCLIP has RANDOM weights (pretrained=None): training '
@@ -140,13 +266,55 @@ class PromptedCLIP(BaseModule):
         return self.clip.visual.image_size
 
     @property
+    def _pools_class_token(self) -> bool:
+        """Whether image pooling reads the class token only."""
+        return getattr(self.clip.visual, 'pool_type', 'tok') == 'tok'
+
+    @property
     def preprocess_cfg(self) -> Dict:
         """Mean / std of the backbone's image normalisation (0..1 scale)."""
         return dict(getattr(self.clip.visual, 'preprocess_cfg', {}))
 
     def identity(self) -> str:
-        """A string naming the backbone and its weights (cache keys, meta)."""
+        """A string naming the backbone and its weights (checkpoint meta)."""
         return f'{self.arch!r}|{self.pretrained!r}'
+
+    def text_tower_fingerprint(self) -> str:
+        """SHA-256 of everything the frozen text features depend on: the
+        text tower's tensors (values, shapes, dtypes) and its module types
+        (e.g. QuickGELU vs GELU). Keys on-disk caches of frozen text
+        embeddings, so a checkpoint replaced under the same path or another
+        activation never reuses a stale entry. Computed once (the tower is
+        frozen)."""
+        if getattr(self, '_text_fingerprint', None) is None:
+            clip = self.clip
+            digest = hashlib.sha256()
+            named = [('token_embedding', clip.token_embedding),
+                     ('transformer', clip.transformer),
+                     ('ln_final', clip.ln_final)]
+            for prefix, module in named:
+                for name, sub in module.named_modules():
+                    digest.update(f'{prefix}.{name}:{type(sub).__name__};'
+                                  .encode())
+                for name, tensor in module.state_dict().items():
+                    self._hash_tensor(digest, f'{prefix}.{name}', tensor)
+            for name in ('positional_embedding', 'text_projection',
+                         'attn_mask'):
+                self._hash_tensor(digest, name, getattr(clip, name))
+            self._text_fingerprint = digest.hexdigest()
+        return self._text_fingerprint
+
+    @staticmethod
+    def _hash_tensor(digest, name: str, tensor) -> None:
+        if tensor is None:
+            digest.update(f'{name}:None;'.encode())
+            return
+        if isinstance(tensor, nn.Linear):  # text_projection of some archs
+            tensor = tensor.weight
+        tensor = tensor.detach().cpu().contiguous()
+        digest.update(f'{name}:{tuple(tensor.shape)}:{tensor.dtype};'
+                      .encode())
+        digest.update(tensor.reshape(-1).view(torch.uint8).numpy().tobytes())
 
     # ----------------------------------------------------------------- tokens
     def tokenize(self, texts: Sequence[str]) -> torch.Tensor:
@@ -182,21 +350,44 @@ class PromptedCLIP(BaseModule):
         seq_len = int(eot.max()) + 1  # exact truncation (causal mask)
         tokens = tokens[:, :seq_len]
         x = self.embed_tokens(tokens)  # shape = [C, L, width]
-        prompts = list(prompts) if prompts is not None else []
-        if prompts and prompts[0] is not None:
+        blocks = self.clip.transformer.resblocks
+        prompts = self._per_layer(prompts, len(blocks))
+        if prompts[0] is not None:
             x = self._replace_text_prompt(x, prompts[0])
         x = x + self.clip.positional_embedding[:seq_len]
-        mask = self.clip.attn_mask[:seq_len, :seq_len]
-        for layer, block in enumerate(self.clip.transformer.resblocks):
-            if 0 < layer < len(prompts) and prompts[layer] is not None:
-                x = self._replace_text_prompt(x, prompts[layer])
-            if self.with_cp and x.requires_grad:
-                x = checkpoint(block, x, None, None, mask, use_reentrant=False)
-            else:
-                x = block(x, attn_mask=mask)
-        x = self.clip.ln_final(x)
-        pooled = x[torch.arange(x.shape[0], device=x.device), eot]
+        allowed = torch.isfinite(self.clip.attn_mask[:seq_len, :seq_len])
+        positions = torch.arange(seq_len, device=x.device)
+        for layer, block in enumerate(blocks):
+            # Outputs at positions 1..n are overwritten by the next layer's
+            # prompt; the last layer is read only at the EOT tokens.
+            following = prompts[layer + 1] if layer + 1 < len(blocks) else None
+            queries = None
+            if layer == len(blocks) - 1:
+                queries = eot[:, None]  # shape = [C, 1]
+            elif following is not None:
+                n_ctx = following.shape[-2]
+                queries = torch.cat([positions[:1], positions[1 + n_ctx:]])
+            x = self._run_block(block, x, queries, allowed)
+            if following is not None:
+                x = self._insert_text_prompt(x, following)
+        pooled = self.clip.ln_final(x[:, 0])  # shape = [C, width]
         return pooled @ self.clip.text_projection
+
+    def _run_block(self, block: nn.Module, x: torch.Tensor,
+                   queries: Queries,
+                   allowed: Optional[torch.Tensor]) -> torch.Tensor:
+        """:func:`block_forward`, checkpointed when ``with_cp`` applies."""
+        if self.with_cp and x.requires_grad:
+            return checkpoint(
+                block_forward, block, x, queries, allowed, use_reentrant=False)
+        return block_forward(block, x, queries, allowed)
+
+    @staticmethod
+    def _per_layer(prompts: LayerPrompts,
+                   num_layers: int) -> List[Optional[torch.Tensor]]:
+        """``prompts`` as one entry (Tensor or None) per layer."""
+        prompts = list(prompts)[:num_layers] if prompts is not None else []
+        return prompts + [None] * (num_layers - len(prompts))
 
     @staticmethod
     def _replace_text_prompt(x: torch.Tensor,
@@ -205,6 +396,13 @@ class PromptedCLIP(BaseModule):
         n_ctx = prompt.shape[-2]
         prompt = prompt.expand(x.shape[0], n_ctx, x.shape[-1])
         return torch.cat([x[:, :1], prompt, x[:, 1 + n_ctx:]], dim=1)
+
+    @staticmethod
+    def _insert_text_prompt(x: torch.Tensor,
+                            prompt: torch.Tensor) -> torch.Tensor:
+        """Insert ``prompt`` after the SOS token of ``x`` ``[C, L - n, W]``."""
+        prompt = prompt.expand(x.shape[0], *prompt.shape[-2:])
+        return torch.cat([x[:, :1], prompt, x[:, 1:]], dim=1)
 
     # ------------------------------------------------------------ image tower
     def encode_image(self,
@@ -228,20 +426,26 @@ class PromptedCLIP(BaseModule):
         x = torch.cat([cls, x], dim=1)  # shape = [B, grid ** 2 + 1, width]
         x = x + visual.positional_embedding.to(x.dtype)
         x = visual.patch_dropout(x)
-        prompts = list(prompts) if prompts is not None else []
-        n_ctx = 0
-        if prompts and prompts[0] is not None:
-            n_ctx = prompts[0].shape[-2]
+        num_image_tokens = x.shape[1]
+        blocks = visual.transformer.resblocks
+        prompts = self._per_layer(prompts, len(blocks))
+        if prompts[0] is not None:
             x = torch.cat([x, self._expand_visual(prompts[0], x)], dim=1)
         x = visual.ln_pre(x)
-        for layer, block in enumerate(visual.transformer.resblocks):
-            if 0 < layer < len(prompts) and prompts[layer] is not None:
-                x = torch.cat(
-                    [x[:, :-n_ctx],
-                     self._expand_visual(prompts[layer], x)], dim=1)
-            x = block(x)
-        if n_ctx:
-            x = x[:, :-n_ctx]
+        for layer, block in enumerate(blocks):
+            # Prompt-token outputs are overwritten by the next layer's prompt
+            # (dropped before pooling after the last layer); the last layer
+            # is read only at the class token when pooling takes that token.
+            following = prompts[layer + 1] if layer + 1 < len(blocks) else None
+            queries = None
+            if layer == len(blocks) - 1 and self._pools_class_token:
+                queries = slice(0, 1)
+            elif following is not None or (layer == len(blocks) - 1
+                                           and x.shape[1] > num_image_tokens):
+                queries = slice(0, num_image_tokens)
+            x = block_forward(block, x, queries)
+            if following is not None:
+                x = torch.cat([x, self._expand_visual(following, x)], dim=1)
         pooled, _ = visual._pool(x)
         if visual.proj is not None:
             pooled = pooled @ visual.proj

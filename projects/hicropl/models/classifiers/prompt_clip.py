@@ -8,10 +8,53 @@ import torch.nn.functional as F
 from mmpretrain.models.classifiers import BaseClassifier
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
+from ..utils import sharded_encode_text
 
 # OpenAI CLIP image normalisation (0..255 scale, as ClsDataPreprocessor wants).
 CLIP_MEAN = [0.48145466 * 255, 0.4578275 * 255, 0.40821073 * 255]
 CLIP_STD = [0.26862954 * 255, 0.26130258 * 255, 0.27577711 * 255]
+
+
+class CheckpointMismatchError(RuntimeError):
+    """A checkpoint's trainable tensors do not fit the model."""
+
+
+def _names(keys: List[str], limit: int = 8) -> str:
+    more = f' and {len(keys) - limit} more' if len(keys) > limit else ''
+    return f'{keys[:limit]}{more}'
+
+
+def _check_trainable_state(module: nn.Module, state_dict: Dict, prefix: str,
+                           *args) -> None:
+    """``load_state_dict`` pre-hook: a checkpoint holds exactly the
+    model's saved (trainable) tensors, with their shapes. Frozen backbone
+    weights may be absent (lean checkpoints) or present (full ones)."""
+    module._eval_text_features = None
+    expected = module.state_dict(prefix=prefix, keep_vars=True)
+    given = {k: v for k, v in state_dict.items() if k.startswith(prefix)}
+    known = {prefix + name for name, _ in module.named_parameters()}
+    known.update(prefix + name for name, _ in module.named_buffers())
+    missing = [k for k in expected if k not in given]
+    unexpected = [k for k in given if k not in expected and k not in known]
+    reshaped = [
+        f'{k} {tuple(given[k].shape)} vs {tuple(v.shape)}'
+        for k, v in expected.items()
+        if k in given and tuple(getattr(given[k], 'shape', ())) != v.shape
+    ]
+    if not (missing or unexpected or reshaped):
+        return
+    problems = [
+        f'{what}: {_names(keys)}'
+        for what, keys in (('missing', missing), ('unexpected', unexpected),
+                           ('shape (checkpoint vs model)', reshaped)) if keys
+    ]
+    raise CheckpointMismatchError(
+        'The checkpoint does not fit the trainable tensors of this model; '
+        + '; '.join(problems) + '. Build the model with the config the '
+        'checkpoint was trained with (same prompt learner: n_ctx, depth, '
+        'cross_layer, num_heads). To load part of a checkpoint on purpose, '
+        'call load_state_dict on the submodule, e.g. '
+        'model.prompt_learner.load_state_dict(state, strict=False).')
 
 
 @MODELS.register_module()
@@ -30,6 +73,10 @@ class PromptCLIPClassifier(BaseClassifier):
     ``ClassNamesHook``): a new class list only re-tokenizes the class
     prompts and rebuilds the frozen class text embeddings.
 
+    Checkpoints hold the trainable tensors only (the frozen CLIP is rebuilt
+    from its config); loading requires exactly those tensors, with their
+    shapes, and raises :class:`CheckpointMismatchError` otherwise.
+
     Args:
         backbone (dict | PromptedCLIP): The frozen prompt-capable CLIP.
         prompt_learner (dict | nn.Module): Built with ``clip=backbone``.
@@ -41,6 +88,12 @@ class PromptCLIPClassifier(BaseClassifier):
         loss (dict): Classification loss on the logits.
         consistency_loss (dict, optional): E.g. ``ConsistencyLoss``.
         data_preprocessor (dict, optional): Defaults to CLIP normalisation.
+        shard_text_encoding (bool): Under torch.distributed with W > 1
+            ranks, each rank encodes ~1/W of the class prompts and the
+            class features are all-gathered (differentiable; same loss and
+            gradients as one process). Every rank must run the same number
+            of forwards (as DDP training and MMEngine's evaluation with
+            ``DefaultSampler(round_up=True)`` do). Defaults to True.
         init_cfg (dict, optional): Initialisation config.
     """
 
@@ -53,6 +106,7 @@ class PromptCLIPClassifier(BaseClassifier):
                  loss: dict = dict(type='CrossEntropyLoss', loss_weight=1.0),
                  consistency_loss: Optional[dict] = None,
                  data_preprocessor: Optional[dict] = None,
+                 shard_text_encoding: bool = True,
                  init_cfg: Optional[dict] = None):
         data_preprocessor = dict(data_preprocessor or dict(
             mean=CLIP_MEAN, std=CLIP_STD, to_rgb=True))
@@ -72,6 +126,7 @@ class PromptCLIPClassifier(BaseClassifier):
         self.class_text = MODELS.build(class_text) if isinstance(
             class_text, dict) else class_text
         self.fuse_frozen = fuse_frozen
+        self.shard_text_encoding = shard_text_encoding
         self.loss_module = MODELS.build(loss)
         self.consistency_loss = MODELS.build(consistency_loss) if isinstance(
             consistency_loss, dict) else consistency_loss
@@ -83,29 +138,60 @@ class PromptCLIPClassifier(BaseClassifier):
         self.register_buffer(
             'frozen_text_features', torch.zeros(0, 0), persistent=False)
         self._eval_text_features: Optional[torch.Tensor] = None
+        self._extra_dataset_meta: dict = {}
+        self.register_load_state_dict_pre_hook(_check_trainable_state)
         if classnames:
             self.set_classnames(classnames)
 
     # ---------------------------------------------------------------- classes
-    def set_classnames(self, classnames: Sequence[str]) -> None:
-        """Classify among ``classnames`` from now on."""
+    def set_classnames(self,
+                       classnames: Sequence[str],
+                       class_text: Optional[Union[dict, object]] = None
+                       ) -> None:
+        """Classify among ``classnames`` from now on.
+
+        Args:
+            classnames (list[str]): The classes, any names (open vocabulary).
+            class_text (dict | ClassTextEmbeddings, optional): Replace the
+                frozen class text embeddings, e.g. descriptions of new
+                classes ``dict(type='DescriptionTextEmbeddings',
+                descriptions='new.json', on_missing='template')`` or
+                ``dict(type='TemplateTextEmbeddings')``.
+        """
         classnames = [str(c) for c in classnames]
         if not classnames:
-            raise ValueError('The class list is empty.')
+            raise ValueError(
+                'The class list is empty: the dataset (ClassNamesHook reads '
+                'its `classes`) or `classnames=[...]` must name at least one '
+                'class.')
         duplicates = sorted({c for c in classnames if classnames.count(c) > 1})
         if duplicates:
-            raise ValueError(f'Duplicate class names: {duplicates}.')
+            raise ValueError(
+                f'Duplicate class names {duplicates}: each class needs its '
+                'own name (it keys the text prompt and the descriptions); '
+                "rename them apart, e.g. 'crane (bird)' and 'crane "
+                "(machine)', or merge the classes.")
+        if class_text is not None:
+            self.class_text = MODELS.build(class_text) if isinstance(
+                class_text, dict) else class_text
+            self.classnames = []  # recompute the frozen class text
         if classnames == self.classnames:
             return
         prefix = self.prompt_learner.prompt_prefix
         prompts = [f"{prefix} {c.replace('_', ' ')}." for c in classnames]
-        tokens = self.backbone.tokenize(prompts)
-        too_long = [c for c, t in zip(classnames, tokens) if t[-1] != 0]
+        context = self.backbone.context_length
+        # One position more than fits: a token there means truncation.
+        untruncated = self.backbone.tokenizer(
+            prompts, context_length=context + 1)
+        too_long = [
+            c for c, t in zip(classnames, untruncated) if t[context] != 0
+        ]
         if too_long:
             raise ValueError(
                 f'The prompts of {too_long} do not fit the text context '
-                f'({tokens.shape[1]} tokens with n_ctx='
-                f'{self.prompt_learner.n_ctx}); shorten the names or n_ctx.')
+                f'({context} tokens with n_ctx={self.prompt_learner.n_ctx}); '
+                'shorten these class names or lower n_ctx.')
+        tokens = self.backbone.tokenize(prompts)
         device = self.backbone.logit_scale.device
         self.class_tokens = tokens.to(device)
         if self.class_text is not None:
@@ -113,6 +199,28 @@ class PromptCLIPClassifier(BaseClassifier):
                 self.backbone, classnames).to(device)
         self.classnames = classnames
         self._eval_text_features = None
+
+    @property
+    def _dataset_meta(self) -> dict:
+        """Dataset meta in MMPretrain's convention, ``classes`` = the
+        current classes.
+
+        ``mmpretrain.get_model`` (and so ``ImageClassificationInferencer``
+        and ``inference_model``) sets it from the checkpoint's
+        ``meta['dataset_meta']``: a model without classes takes them from
+        there; classes given explicitly (``classnames``) are kept.
+        """
+        meta = dict(self._extra_dataset_meta)
+        if self.classnames:
+            meta['classes'] = tuple(self.classnames)
+        return meta
+
+    @_dataset_meta.setter
+    def _dataset_meta(self, meta: Optional[dict]) -> None:
+        meta = dict(meta or {})
+        self._extra_dataset_meta = meta
+        if meta.get('classes') and not self.classnames:
+            self.set_classnames(meta['classes'])
 
     def train(self, mode: bool = True) -> 'PromptCLIPClassifier':
         self._eval_text_features = None
@@ -154,8 +262,9 @@ class PromptCLIPClassifier(BaseClassifier):
         cache_text = not self.training and self.prompt_learner.is_pure
         text = self._eval_text_features if cache_text else None
         if text is None:
-            out['text_prompted_raw'] = self.backbone.encode_text(
-                self.class_tokens, prompts.text)
+            out['text_prompted_raw'] = sharded_encode_text(
+                self.backbone.encode_text, self.class_tokens, prompts.text,
+                enabled=self.shard_text_encoding)
             text = self._combine(out['text_prompted_raw'],
                                  self.frozen_text_features)
             if cache_text:

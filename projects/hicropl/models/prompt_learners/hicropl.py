@@ -115,16 +115,25 @@ class HiCroPLPromptLearner(BaseModule):
         if semantics not in SEMANTICS:
             raise ValueError(f'semantics must be one of {SEMANTICS}, got '
                              f'{semantics!r}')
-        if n_ctx < 1:
-            raise ValueError(f'n_ctx must be >= 1, got {n_ctx}')
+        # SOS + n_ctx words + at least one class-name token + '.' + EOT
+        max_ctx = clip.context_length - 4
+        if not 1 <= n_ctx <= max_ctx:
+            raise ValueError(
+                f'n_ctx={n_ctx} must be in 1..{max_ctx}: the class prompts '
+                f'(SOS, n_ctx tokens, class name, ".", EOT) must fit the text '
+                f'context of {clip.context_length} tokens; set '
+                f'model.prompt_learner.n_ctx accordingly.')
         max_depth = min(clip.text_layers, clip.vision_layers)
         if not 1 <= depth <= max_depth:
             raise ValueError(
                 f'depth={depth} must be in 1..{max_depth} (the layers of the '
-                f'shallower CLIP tower); lower `depth`.')
+                f'shallower CLIP tower); lower `depth` '
+                f'(model.prompt_learner.depth).')
         if not 0 <= cross_layer <= depth:
-            raise ValueError(f'cross_layer (k) = {cross_layer} must be in '
-                             f'0..depth ({depth}).')
+            raise ValueError(
+                f'cross_layer (k) = {cross_layer} must be in 0..depth '
+                f'(0..{depth}); set model.prompt_learner.cross_layer in '
+                f'that range.')
         for width in (text_width, vision_width):
             if width % num_heads:
                 raise ValueError(

@@ -8,9 +8,11 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
+from mmengine.dist import all_reduce, broadcast, get_dist_info
 from mmengine.logging import MMLogger
 
 from mmpretrain.registry import MODELS
+from ..utils.sharded_text import shard_bounds
 
 ON_MISSING = ('error', 'template')
 
@@ -29,14 +31,28 @@ class ClassTextEmbeddings:
     ``cache_dir`` is set, on disk under a key hashing everything that
     determines them (backbone, class names, sentences).
 
+    Under torch.distributed (``W > 1`` ranks, ``distributed=True``) the
+    embeddings are computed once for all ranks: rank 0 looks up the disk
+    cache and broadcasts a hit; on a miss every rank encodes a contiguous
+    ``1/W`` of the sentences, the per-class sums are all-reduced, and rank 0
+    writes the disk cache. Every rank must then call together (as
+    ``ClassNamesHook`` does).
+
     Args:
         cache_dir (str, optional): Folder for the on-disk cache.
         batch_size (int): Sentences encoded per text-tower call.
+        distributed (bool): Share the work across the ranks of the default
+            process group when there are several. False: every rank
+            computes everything itself. Defaults to True.
     """
 
-    def __init__(self, cache_dir: Optional[str] = None, batch_size: int = 256):
+    def __init__(self,
+                 cache_dir: Optional[str] = None,
+                 batch_size: int = 256,
+                 distributed: bool = True):
         self.cache_dir = cache_dir
         self.batch_size = batch_size
+        self.distributed = distributed
         self._memory: Dict[str, torch.Tensor] = {}
 
     def sentences(self, classnames: Sequence[str]) -> List[List[str]]:
@@ -48,28 +64,59 @@ class ClassTextEmbeddings:
         per_class = self.sentences(classnames)
         key = self._cache_key(clip, classnames, per_class)
         if key not in self._memory:
+            rank, world_size = get_dist_info()
+            if not self.distributed:
+                rank, world_size = 0, 1
+            self._memory[key] = self._load_or_encode(clip, key, per_class,
+                                                     rank, world_size)
+        device = clip.logit_scale.device
+        return self._memory[key].to(device)
+
+    def _load_or_encode(self, clip, key: str, per_class: List[List[str]],
+                        rank: int, world_size: int) -> torch.Tensor:
+        """Disk cache (read by rank 0), else encode (sharded over ranks)."""
+        if world_size == 1:
             features = self._load_disk(key)
             if features is None:
                 features = self._encode(clip, per_class)
                 self._save_disk(key, features)
-            self._memory[key] = features
-        device = clip.logit_scale.device
-        return self._memory[key].to(device)
+            return features
+        features = self._load_disk(key) if rank == 0 else None
+        hit = torch.tensor([features is not None], dtype=torch.uint8)
+        broadcast(hit, src=0)
+        if hit.item():
+            if features is None:
+                features = torch.empty(len(per_class), clip.embed_dim)
+            features = features.float().contiguous()
+            broadcast(features, src=0)
+            return features
+        features = self._encode(clip, per_class, rank, world_size)
+        if rank == 0:
+            self._save_disk(key, features)
+        return features
 
     @torch.no_grad()
-    def _encode(self, clip, per_class: List[List[str]]) -> torch.Tensor:
+    def _encode(self,
+                clip,
+                per_class: List[List[str]],
+                rank: int = 0,
+                world_size: int = 1) -> torch.Tensor:
+        """Encode this rank's ``1/W`` of the sentences; sum per class over
+        the ranks (all-reduce when ``world_size > 1``)."""
         flat = [s for sentences in per_class for s in sentences]
         owner = torch.tensor(
             [c for c, sentences in enumerate(per_class) for _ in sentences])
         device = clip.logit_scale.device
-        chunks = []
-        for start in range(0, len(flat), self.batch_size):
-            tokens = clip.tokenize(flat[start:start + self.batch_size])
-            chunks.append(F.normalize(clip.encode_text(tokens.to(device)),
-                                      dim=-1))
-        embeddings = torch.cat(chunks)  # shape = [num_sentences, embed_dim]
-        sums = embeddings.new_zeros(len(per_class), embeddings.shape[1])
-        sums.index_add_(0, owner.to(device), embeddings)
+        # shape = [C, embed_dim]: sums of unit-norm sentence embeddings
+        sums = torch.zeros(len(per_class), clip.embed_dim, device=device)
+        mine = shard_bounds(len(flat), world_size, rank)
+        for start in range(mine.start, mine.stop, self.batch_size):
+            stop = min(start + self.batch_size, mine.stop)
+            tokens = clip.tokenize(flat[start:stop]).to(device)
+            sums.index_add_(0, owner[start:stop].to(device),
+                            F.normalize(clip.encode_text(tokens), dim=-1))
+        if world_size > 1:
+            all_reduce(sums, op='sum')
         counts = torch.bincount(owner, minlength=len(per_class)).to(sums)
         return F.normalize(sums / counts[:, None], dim=-1).cpu()
 
@@ -77,7 +124,10 @@ class ClassTextEmbeddings:
     @staticmethod
     def _cache_key(clip, classnames: Sequence[str],
                    per_class: List[List[str]]) -> str:
-        payload = json.dumps([clip.identity(), list(classnames), per_class])
+        payload = json.dumps([
+            clip.identity(),
+            clip.text_tower_fingerprint(), list(classnames), per_class
+        ])
         return hashlib.sha256(payload.encode()).hexdigest()
 
     def _cache_path(self, key: str) -> Optional[str]:

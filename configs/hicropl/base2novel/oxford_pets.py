@@ -1,0 +1,13 @@
+# HiCroPL base-to-novel generalization on Oxford Pets (paper Table 1): train on the
+# 19 base classes (16 shots, 50 epochs, batch 32), test once on all 37 classes:
+# base (19 classes), novel (18 classes) and HM accuracy.
+_base_ = [
+    '../../_base_/protocols/base2novel.py',
+    '../../_base_/datasets/oxford_pets.py',
+    '../../_base_/schedules/hicropl_ep50_bs32.py',
+]
+
+model = dict(class_text=dict(descriptions={{_base_.class_descriptions}}))
+train_dataloader = dict(dataset=dict(num_shots=16, subsample_classes='base'))
+val_dataloader = dict(dataset=dict(num_shots=16, subsample_classes='base'))
+test_dataloader = dict(dataset=dict(num_shots=16, subsample_classes='all'))

@@ -1,0 +1,9 @@
+# Cross-dataset target (paper Table 2): the ImageNet model trained with
+# ./imagenet.py, tested on all 47 DTD classes without retraining:
+#   python tools/test.py configs/hicropl/cross_dataset/dtd.py CHECKPOINT
+_base_ = [
+    '../../_base_/protocols/cross_dataset.py',
+    '../../_base_/datasets/dtd.py',
+]
+
+model = dict(class_text=dict(descriptions={{_base_.class_descriptions}}))

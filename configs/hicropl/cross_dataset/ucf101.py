@@ -1,0 +1,9 @@
+# Cross-dataset target (paper Table 2): the ImageNet model trained with
+# ./imagenet.py, tested on all 101 UCF101 classes without retraining:
+#   python tools/test.py configs/hicropl/cross_dataset/ucf101.py CHECKPOINT
+_base_ = [
+    '../../_base_/protocols/cross_dataset.py',
+    '../../_base_/datasets/ucf101.py',
+]
+
+model = dict(class_text=dict(descriptions={{_base_.class_descriptions}}))

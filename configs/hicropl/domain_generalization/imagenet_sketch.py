@@ -1,0 +1,9 @@
+# Domain-generalization target (paper Table 3): the ImageNet model trained with
+# ../cross_dataset/imagenet.py, tested on ImageNet-Sketch (1000 classes) without retraining:
+#   python tools/test.py configs/hicropl/domain_generalization/imagenet_sketch.py CHECKPOINT
+_base_ = [
+    '../../_base_/protocols/domain_generalization.py',
+    '../../_base_/datasets/imagenet_sketch.py',
+]
+
+model = dict(class_text=dict(descriptions={{_base_.class_descriptions}}))

@@ -1,0 +1,12 @@
+# HiCroPL 4-shot classification on EuroSAT (paper Fig. 3 / Table 14): all 10
+# classes, 4 shots per class for training (4 for validation), 50 epochs, batch 32.
+_base_ = [
+    '../../_base_/protocols/fewshot.py',
+    '../../_base_/datasets/eurosat.py',
+    '../../_base_/schedules/hicropl_ep50_bs32.py',
+]
+
+model = dict(class_text=dict(descriptions={{_base_.class_descriptions}}))
+train_dataloader = dict(dataset=dict(num_shots=4))
+val_dataloader = dict(dataset=dict(num_shots=4))
+test_dataloader = dict(dataset=dict(num_shots=4))

@@ -1,0 +1,18 @@
+# HiCroPL 2-shot classification on ImageNet (paper Fig. 3 / Table 14): all 1000
+# classes, 2 shots per class for training, 40 epochs, batch 128.
+_base_ = [
+    '../../_base_/protocols/fewshot.py',
+    '../../_base_/datasets/imagenet.py',
+    '../../_base_/schedules/hicropl_imagenet_ep40_bs128.py',
+]
+
+model = dict(class_text=dict(descriptions={{_base_.class_descriptions}}))
+train_dataloader = dict(batch_size=128, dataset=dict(num_shots=2))
+test_dataloader = dict(dataset=dict(num_shots=2))
+
+# ImageNet has no validation split (its val is the test set, as in the authors'
+# code): no model selection on test data, the last epoch is tested.
+val_dataloader = None
+val_cfg = None
+val_evaluator = None
+test_checkpoint = 'last'

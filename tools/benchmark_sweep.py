@@ -1,0 +1,177 @@
+#!/usr/bin/env python
+"""Run ``tools/benchmark.py`` over several settings and write the Markdown
+tables of docs/benchmark.md and the README.
+
+Each setting runs in its own process (peak RSS is per process), one after
+the other. The authors' figures are those measured with their code on the
+same machine class (``../shared/reference/README.md``, section 8: ViT-B/16
+shapes, fp32, 2 CPU threads, random weights).
+
+Example (the command behind the README's table)::
+
+    python tools/benchmark_sweep.py configs/hicropl/base2novel/oxford_pets.py \\
+        --threads 2 --out work_dirs/benchmark
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import subprocess
+import sys
+from typing import Dict, List, Optional, Tuple
+
+REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+BENCHMARK = osp.join(REPO_ROOT, 'tools', 'benchmark.py')
+
+# (batch, classes) -> the authors' training step s, evaluation batch s,
+# peak RSS MiB (reference README, section 8).
+AUTHORS = {
+    (8, 50): (7.4, 3.6, 4776),
+    (8, 500): (78.0, 20.0, 16673),
+}
+# Required speed-ups over the authors (issue: training step, eval batch).
+TARGETS = {(8, 50): (1.3, 1.4), (8, 500): (2.0, 4.0)}
+
+DEFAULT_SETTINGS = ['8x50', '8x100', '8x200', '8x500', '32x50']
+
+
+def parse_setting(text: str) -> Tuple[int, int, int]:
+    """``BxC`` or ``BxCxW`` (batch per rank, classes, world size)."""
+    parts = [int(p) for p in text.lower().split('x')]
+    if len(parts) == 2:
+        parts.append(1)
+    if len(parts) != 3 or min(parts) < 1:
+        raise argparse.ArgumentTypeError(
+            f'{text!r}: expected BxC or BxCxW with positive integers, '
+            'e.g. 8x50 or 8x100x2.')
+    return tuple(parts)
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('config', help='model config file')
+    parser.add_argument('--settings', nargs='+', type=parse_setting,
+                        default=[parse_setting(s) for s in DEFAULT_SETTINGS],
+                        help='BxC[xW] settings (default: %(default)s)')
+    parser.add_argument('--world-size-settings', nargs='*',
+                        type=parse_setting,
+                        default=[parse_setting('8x100x1'),
+                                 parse_setting('8x100x2')],
+                        help='settings of the text-tokens-per-rank table '
+                        '(BxCxW; W processes share --threads)')
+    parser.add_argument('--threads', type=int, default=2,
+                        help='CPU threads in all (divided among W ranks)')
+    parser.add_argument('--device', default='cpu')
+    parser.add_argument('--repeats', type=int, default=3)
+    parser.add_argument('--warmup', type=int, default=1)
+    parser.add_argument('--out', default='work_dirs/benchmark',
+                        help='folder for results.jsonl and results.md')
+    return parser.parse_args(argv)
+
+
+def run_one(args, batch: int, classes: int, world: int,
+            flops: bool = True) -> Dict:
+    cmd = [
+        sys.executable, BENCHMARK, args.config, '--random-weights',
+        '--batch-size', str(batch), '--num-classes', str(classes),
+        '--device', args.device, '--threads',
+        str(max(1, args.threads // world)), '--repeats', str(args.repeats),
+        '--warmup', str(args.warmup), '--world-size', str(world)
+    ]
+    if not flops:
+        cmd.append('--no-flops')
+    print('$', ' '.join(cmd), flush=True)
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO_ROOT)
+    if proc.returncode != 0:
+        raise RuntimeError(f'benchmark failed ({batch}x{classes}x{world}):\n'
+                           f'{proc.stderr[-3000:]}')
+    print('\n'.join(proc.stdout.strip().splitlines()[:-1]), flush=True)
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def speed_table(results: List[Dict]) -> str:
+    lines = [
+        '| batch | classes | training step s (min-max) | authors | speed-up '
+        '| eval batch s (min-max) | cold eval batch s | authors | speed-up '
+        '| peak RSS MiB | authors | text tokens / step | train GFLOP/s '
+        '(% of matmul peak) |',
+        '|---:|---:|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---|',
+    ]
+    for r in results:
+        key = (r['batch_size'], r['num_classes'])
+        theirs = AUTHORS.get(key)
+        train = (f"{r['train_step_s']:.2f} ({r['train_step_min_s']:.2f}-"
+                 f"{r['train_step_max_s']:.2f})")
+        evals = (f"{r['eval_batch_s']:.2f} ({r['eval_batch_min_s']:.2f}-"
+                 f"{r['eval_batch_max_s']:.2f})")
+        if theirs:
+            train_x = theirs[0] / r['train_step_s']
+            eval_x = theirs[1] / r['eval_batch_s']
+            need = TARGETS.get(key)
+            their_cols = [
+                f'{theirs[0]:g}',
+                f'**{train_x:.1f}x**' + (f' (need {need[0]}x)' if need else ''),
+                evals, f"{r['eval_batch_cold_s']:.2f}", f'{theirs[1]:g}',
+                f'**{eval_x:.1f}x**' + (f' (need {need[1]}x)' if need else ''),
+                f"{r['peak_rss_mb']:.0f}", f'{theirs[2]}'
+            ]
+        else:
+            their_cols = [
+                '', '', evals, f"{r['eval_batch_cold_s']:.2f}", '', '',
+                f"{r['peak_rss_mb']:.0f}", ''
+            ]
+        rate = r.get('train_step_flops_per_s')
+        flops = (f"{rate / 1e9:.0f} ({100 * rate / r['matmul_peak_flops_per_s']:.0f}%)"
+                 if rate else '')
+        lines.append('| ' + ' | '.join(
+            [str(key[0]), str(key[1]), train, *their_cols,
+             str(r['text_tokens_per_step']), flops]) + ' |')
+    return '\n'.join(lines)
+
+
+def world_table(results: List[Dict]) -> str:
+    lines = [
+        '| W | batch per rank | classes | text tokens per step (all classes) '
+        '| text tokens per rank per step (measured) | training step s |',
+        '|---:|---:|---:|---:|---:|---:|',
+    ]
+    for r in results:
+        lines.append(
+            f"| {r['world_size']} | {r['batch_size']} | {r['num_classes']} | "
+            f"{r['text_tokens_per_step']} | {r['text_tokens_per_rank']} | "
+            f"{r['train_step_s']:.2f} |")
+    return '\n'.join(lines)
+
+
+def main(argv: Optional[List[str]] = None) -> str:
+    args = parse_args(argv)
+    os.makedirs(args.out, exist_ok=True)
+    speed, world = [], []
+    with open(osp.join(args.out, 'results.jsonl'), 'w') as f:
+        for batch, classes, ranks in args.settings:
+            speed.append(run_one(args, batch, classes, ranks))
+            f.write(json.dumps(speed[-1]) + '\n')
+            f.flush()
+        for batch, classes, ranks in args.world_size_settings:
+            world.append(run_one(args, batch, classes, ranks, flops=False))
+            f.write(json.dumps(world[-1]) + '\n')
+            f.flush()
+    first = (speed or world)[0]
+    report = [
+        f"`{first['arch']}` shapes, random weights, {first['precision']}, "
+        f"{first['device']}, {args.threads} threads in all, "
+        f"{args.warmup} warm-up + {args.repeats} timed runs (median, range).",
+        '',
+        speed_table(speed) if speed else '',
+    ]
+    if world:
+        report += ['', world_table(world)]
+    text = '\n'.join(report) + '\n'
+    with open(osp.join(args.out, 'results.md'), 'w') as f:
+        f.write(text)
+    print(text)
+    return text
+
+
+if __name__ == '__main__':
+    main()
