@@ -85,6 +85,14 @@ def parse_args(argv=None):
                         help='build the configured architecture without '
                         'loading pretrained weights '
                         '(backbone.pretrained=None)')
+    parser.add_argument('--baseline', action='store_true',
+                        help="also time the same math without this "
+                        "plugin's shortcuts on open_clip's own blocks (the "
+                        "authors' arithmetic): all C class prompts at the "
+                        'full context length through the text tower (with '
+                        'backward in training, re-encoded for every '
+                        'evaluation batch), the prompted and the frozen '
+                        'image towers at full length')
     parser.add_argument('--no-flops', action='store_true',
                         help='skip FLOP counting and the matmul peak')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
@@ -237,6 +245,50 @@ def count_text_tokens(model) -> List[int]:
     return calls
 
 
+def baseline_calls(model, batch_size: int,
+                   num_classes: int) -> Tuple[Callable, Callable]:
+    """A training step and an evaluation batch of the authors' arithmetic
+    on the model's own (frozen) open_clip transformers, as plain open_clip
+    runs them: the text tower over ``C`` sequences of the full context
+    length (deep text prompts make its input require grad, so training
+    backpropagates through all of it), the prompted image tower over
+    ``B x (patches + 1 + n_ctx)`` tokens with backward, and the frozen
+    image tower over ``B x (patches + 1)`` tokens without. The prompt
+    mapping and the optimizer step (small) are left out, so the baseline
+    is a lower bound of the authors' cost on the same machine."""
+    clip = model.backbone.clip
+    n_ctx = getattr(model.prompt_learner, 'n_ctx', 0)
+    image_tokens = math.prod(clip.visual.grid_size) + 1
+    text_width = clip.token_embedding.weight.shape[1]
+    vision_width = clip.visual.conv1.out_channels
+    device = clip.logit_scale.device
+    generator = torch.Generator().manual_seed(0)
+
+    def leaf(*shape):
+        return (torch.randn(*shape, generator=generator) * 0.02).to(device)
+
+    text_in = leaf(num_classes, clip.context_length, text_width)
+    prompted_in = leaf(batch_size, image_tokens + n_ctx, vision_width)
+    frozen_in = leaf(batch_size, image_tokens, vision_width)
+    text_in.requires_grad_(True)
+    prompted_in.requires_grad_(True)
+
+    def towers():
+        text = clip.transformer(text_in, attn_mask=clip.attn_mask)
+        with torch.no_grad():
+            clip.visual.transformer(frozen_in)
+        return text.sum() + clip.visual.transformer(prompted_in).sum()
+
+    def train_step():
+        towers().backward()
+
+    def eval_batch():
+        with torch.no_grad():
+            towers()
+
+    return train_step, eval_batch
+
+
 def run_benchmark(args, rank: int = 0, world_size: int = 1) -> Dict:
     """Build, warm up, time and count; returns the results of this process.
 
@@ -328,6 +380,24 @@ def run_benchmark(args, rank: int = 0, world_size: int = 1) -> Dict:
     results['peak_rss_mb'] = peak_rss_mb()
     if device.type == 'cuda':
         results['peak_cuda_mb'] = peak_device_memory_mb(device)
+    if getattr(args, 'baseline', False):
+        base_train, base_eval = baseline_calls(model, args.batch_size,
+                                               args.num_classes)
+        for name, call in (('baseline_train_step', base_train),
+                           ('baseline_eval_batch', base_eval)):
+            for _ in range(args.warmup):
+                with autocast():
+                    call()
+            times = []
+            for _ in range(args.repeats):
+                with autocast():
+                    times.append(time_call(call, device))
+            stats = TimingStats.from_times(times)
+            results[f'{name}_s'] = stats.median
+            results[f'{name}_min_s'] = stats.min
+            results[f'{name}_max_s'] = stats.max
+            if not args.no_flops:
+                results[f'{name}_flops'] = count_flops(call)
     results.update(token_counts(model, args.batch_size))
     results['text_tokens_per_rank'] = text_tokens_per_rank
 
@@ -364,15 +434,21 @@ def format_table(results: Dict) -> str:
     header = (f"{'':<26}{'median s':>10}{'min s':>9}{'max s':>9}"
               f"{'images/s':>10}{'GFLOP':>9}{'GFLOP/s':>9}{'% peak':>8}")
     lines += ['', header, '-' * len(header)]
-    for label, name in (('training step', 'train_step'),
-                        ('eval batch (steady)', 'eval_batch'),
-                        ('eval batch (cold)', 'eval_batch_cold')):
+    rows = [('training step', 'train_step'),
+            ('eval batch (steady)', 'eval_batch'),
+            ('eval batch (cold)', 'eval_batch_cold')]
+    if 'baseline_train_step_s' in results:
+        rows += [('baseline training step', 'baseline_train_step'),
+                 ('baseline eval batch', 'baseline_eval_batch')]
+    for label, name in rows:
         median = results[f'{name}_s']
         row = (f'{label:<26}{median:>10.3f}{results[f"{name}_min_s"]:>9.3f}'
                f'{results[f"{name}_max_s"]:>9.3f}'
                f'{results["batch_size"] / median:>10.2f}')
         rate = results.get(f'{name}_flops_per_s')
-        if rate is not None:
+        if rate is None and f'{name}_flops' in results:
+            rate = results[f'{name}_flops'] / median
+        if rate is not None and peak is not None:
             row += f'{results[f"{name}_flops"] / 1e9:>9.1f}{rate / 1e9:>9.1f}'
             row += f'{100 * rate / peak:>7.0f}%'
         lines.append(row)
@@ -388,6 +464,14 @@ def format_table(results: Dict) -> str:
         + (f", CUDA peak {results['peak_cuda_mb']:.0f} MiB"
            if 'peak_cuda_mb' in results else ''),
     ]
+    if 'baseline_train_step_s' in results:
+        lines.append(
+            'baseline   the same math without the shortcuts, plain open_clip '
+            'blocks, this machine: training step '
+            f"{results['baseline_train_step_s'] / results['train_step_s']:.2f}x"
+            ' and eval batch '
+            f"{results['baseline_eval_batch_s'] / results['eval_batch_s']:.2f}x"
+            ' slower than ours')
     if peak is not None:
         lines.append(f'matmul     {peak / 1e9:.1f} GFLOP/s measured peak '
                      f'(2048^2 {results["precision"]} matrix product)')

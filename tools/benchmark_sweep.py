@@ -64,13 +64,15 @@ def parse_args(argv=None):
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--repeats', type=int, default=3)
     parser.add_argument('--warmup', type=int, default=1)
+    parser.add_argument('--no-baseline', action='store_true',
+                        help='skip the same-math plain open_clip baseline')
     parser.add_argument('--out', default='work_dirs/benchmark',
                         help='folder for results.jsonl and results.md')
     return parser.parse_args(argv)
 
 
 def run_one(args, batch: int, classes: int, world: int,
-            flops: bool = True) -> Dict:
+            flops: bool = True, baseline: bool = False) -> Dict:
     cmd = [
         sys.executable, BENCHMARK, args.config, '--random-weights',
         '--batch-size', str(batch), '--num-classes', str(classes),
@@ -80,6 +82,8 @@ def run_one(args, batch: int, classes: int, world: int,
     ]
     if not flops:
         cmd.append('--no-flops')
+    if baseline:
+        cmd.append('--baseline')
     print('$', ' '.join(cmd), flush=True)
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO_ROOT)
     if proc.returncode != 0:
@@ -89,43 +93,56 @@ def run_one(args, batch: int, classes: int, world: int,
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+def _speedup(theirs: Optional[float], ours: float,
+             need: Optional[float] = None) -> str:
+    if theirs is None:
+        return ''
+    text = f'**{theirs / ours:.1f}x**'
+    return text + (f' (need {need:g}x)' if need else '')
+
+
 def speed_table(results: List[Dict]) -> str:
+    """Ours vs the same math on plain open_clip blocks measured in the same
+    process (``--baseline``) and vs the authors' published figures."""
     lines = [
-        '| batch | classes | training step s (min-max) | authors | speed-up '
-        '| eval batch s (min-max) | cold eval batch s | authors | speed-up '
-        '| peak RSS MiB | authors | text tokens / step | train GFLOP/s '
+        '| B | C | training step s (min-max) | same math, plain open_clip, '
+        'here | speed-up | authors | speed-up | eval batch s (min-max) | '
+        'cold | same math here | speed-up | authors | speed-up | '
+        'peak RSS MiB (authors) | text tokens / step | train GFLOP/s '
         '(% of matmul peak) |',
-        '|---:|---:|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---|',
+        '|' + '---:|' * 2 + '---|' + '---:|' * 4 + '---|' + '---:|' * 5 +
+        '---:|---:|---|',
     ]
     for r in results:
         key = (r['batch_size'], r['num_classes'])
-        theirs = AUTHORS.get(key)
-        train = (f"{r['train_step_s']:.2f} ({r['train_step_min_s']:.2f}-"
-                 f"{r['train_step_max_s']:.2f})")
-        evals = (f"{r['eval_batch_s']:.2f} ({r['eval_batch_min_s']:.2f}-"
-                 f"{r['eval_batch_max_s']:.2f})")
-        if theirs:
-            train_x = theirs[0] / r['train_step_s']
-            eval_x = theirs[1] / r['eval_batch_s']
-            need = TARGETS.get(key)
-            their_cols = [
-                f'{theirs[0]:g}',
-                f'**{train_x:.1f}x**' + (f' (need {need[0]}x)' if need else ''),
-                evals, f"{r['eval_batch_cold_s']:.2f}", f'{theirs[1]:g}',
-                f'**{eval_x:.1f}x**' + (f' (need {need[1]}x)' if need else ''),
-                f"{r['peak_rss_mb']:.0f}", f'{theirs[2]}'
-            ]
-        else:
-            their_cols = [
-                '', '', evals, f"{r['eval_batch_cold_s']:.2f}", '', '',
-                f"{r['peak_rss_mb']:.0f}", ''
-            ]
+        authors = AUTHORS.get(key, (None, None, None))
+        need = TARGETS.get(key, (None, None))
+        base_train = r.get('baseline_train_step_s')
+        base_eval = r.get('baseline_eval_batch_s')
         rate = r.get('train_step_flops_per_s')
-        flops = (f"{rate / 1e9:.0f} ({100 * rate / r['matmul_peak_flops_per_s']:.0f}%)"
-                 if rate else '')
-        lines.append('| ' + ' | '.join(
-            [str(key[0]), str(key[1]), train, *their_cols,
-             str(r['text_tokens_per_step']), flops]) + ' |')
+        cells = [
+            str(key[0]), str(key[1]),
+            f"{r['train_step_s']:.2f} ({r['train_step_min_s']:.2f}-"
+            f"{r['train_step_max_s']:.2f})",
+            f'{base_train:.2f}' if base_train else '',
+            _speedup(base_train, r['train_step_s']),
+            f'{authors[0]:g}' if authors[0] else '',
+            _speedup(authors[0], r['train_step_s'], need[0]),
+            f"{r['eval_batch_s']:.2f} ({r['eval_batch_min_s']:.2f}-"
+            f"{r['eval_batch_max_s']:.2f})",
+            f"{r['eval_batch_cold_s']:.2f}",
+            f'{base_eval:.2f}' if base_eval else '',
+            _speedup(base_eval, r['eval_batch_s']),
+            f'{authors[1]:g}' if authors[1] else '',
+            _speedup(authors[1], r['eval_batch_s'], need[1]),
+            f"{r['peak_rss_mb']:.0f}" +
+            (f' ({authors[2]})' if authors[2] else ''),
+            str(r['text_tokens_per_step']),
+            (f"{rate / 1e9:.0f} "
+             f"({100 * rate / r['matmul_peak_flops_per_s']:.0f}%)"
+             if rate else ''),
+        ]
+        lines.append('| ' + ' | '.join(cells) + ' |')
     return '\n'.join(lines)
 
 
@@ -149,7 +166,9 @@ def main(argv: Optional[List[str]] = None) -> str:
     speed, world = [], []
     with open(osp.join(args.out, 'results.jsonl'), 'w') as f:
         for batch, classes, ranks in args.settings:
-            speed.append(run_one(args, batch, classes, ranks))
+            speed.append(
+                run_one(args, batch, classes, ranks,
+                        baseline=not args.no_baseline))
             f.write(json.dumps(speed[-1]) + '\n')
             f.flush()
         for batch, classes, ranks in args.world_size_settings:

@@ -175,5 +175,21 @@ def test_sweep_writes_the_tables(tmp_path):
     assert rows[2]['text_tokens_per_rank'] == 2 * length  # half per rank
     assert f"| 2 | 2 | 4 | {4 * length} | {2 * length} |" in text
     assert f"| 2 | 3 | {rows[0]['train_step_s']:.2f} (" in text
+    # the same math on plain open_clip blocks, timed in the same process
+    assert rows[0]['baseline_train_step_s'] > 0 and rows[0]['baseline_eval_batch_s'] > 0
+    assert rows[0]['baseline_train_step_flops'] > rows[0]['train_step_flops']
+    assert f"{rows[0]['baseline_train_step_s']:.2f}" in text
     with pytest.raises(SystemExit):
         sweep.parse_args([DEMO, '--settings', '8by50'])
+
+
+def test_fused_multihead_attention_is_counted():
+    """nn.MultiheadAttention's no-grad fast path is one fused kernel that
+    FlopCounterMode does not know: counted like the unfused path."""
+    attention = torch.nn.MultiheadAttention(64, 4, batch_first=True).eval()
+    x = torch.randn(2, 10, 64)
+    unfused = count_flops(lambda: attention(x, x, x, need_weights=False))
+    with torch.no_grad():
+        fused = count_flops(lambda: attention(x, x, x, need_weights=False))
+    # projections 4 x (2 * 20 * 64 * 64) + scores and weighted sum 2 x (2 * 2 * 10 * 10 * 64)
+    assert fused == unfused == 4 * 2 * 20 * 64 * 64 + 2 * 2 * 2 * 10 * 10 * 64

@@ -23,8 +23,22 @@ def _cpu_flash_attention_backward_flop(grad_out_shape, query_shape, key_shape,
                                     value_shape)
 
 
-# Kernels that torch's FlopCounterMode does not know (CPU fused attention).
+def _native_multi_head_attention_flop(query_shape, key_shape, value_shape,
+                                      embed_dim, num_heads, *args,
+                                      **kwargs) -> int:
+    """``nn.MultiheadAttention``'s inference fast path (one fused kernel):
+    q/k/v projections, attention, output projection."""
+    batch, q_len, _ = query_shape
+    k_len = key_shape[1]
+    projections = 2 * batch * embed_dim * embed_dim * (2 * q_len + 2 * k_len)
+    attention = 2 * 2 * batch * q_len * k_len * embed_dim
+    return projections + attention
+
+
+# Kernels that torch's FlopCounterMode does not know (CPU fused attention,
+# the fused inference path of nn.MultiheadAttention).
 EXTRA_FLOP_FORMULAS: Dict[Any, Callable] = {
+    aten._native_multi_head_attention: _native_multi_head_attention_flop,
     aten._scaled_dot_product_flash_attention_for_cpu:
     _cpu_flash_attention_flop,
     aten._scaled_dot_product_flash_attention_for_cpu_backward:
