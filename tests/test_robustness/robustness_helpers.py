@@ -2,6 +2,7 @@
 file that inherits ``configs/hicropl/hicropl_demo.py`` (the config path
 users take)."""
 import importlib.util
+import logging
 import os.path as osp
 import uuid
 from pathlib import Path
@@ -98,3 +99,15 @@ def load_tiny_config(folder, data_root: str, work_dir: Optional[str] = None,
     cfg.work_dir = str(work_dir or Path(folder) / 'work')
     cfg.experiment_name = f'robustness_{uuid.uuid4().hex}'
     return cfg
+
+
+class WarningCapture(logging.Handler):
+    """Collects the messages of WARNING and above logged to the logger it
+    is added to."""
+
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.messages = []
+
+    def emit(self, record):
+        self.messages.append(record.getMessage())

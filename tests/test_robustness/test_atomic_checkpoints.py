@@ -1,6 +1,5 @@
 """Atomic checkpoint writes (file-backend level) and the recovery of
 ``last_checkpoint`` before an automatic resume (CheckpointRecoveryHook)."""
-import logging
 import os
 import signal
 import types
@@ -18,6 +17,7 @@ from projects.hicropl.engine.fileio import (AtomicLocalBackend, atomic_write,
 from projects.hicropl.engine.hooks import CheckpointRecoveryHook
 from projects.hicropl.engine.hooks.checkpoint_recovery_hook import \
     is_complete_checkpoint
+from robustness_helpers import WarningCapture
 
 
 class _Killed(BaseException):
@@ -108,19 +108,9 @@ def test_complete_checkpoint_check(tmp_path):
 # --------------------------------------------------------------------------
 
 
-class _Capture(logging.Handler):
-
-    def __init__(self):
-        super().__init__(logging.WARNING)
-        self.messages = []
-
-    def emit(self, record):
-        self.messages.append(record.getMessage())
-
-
 def fake_runner(work_dir, resume=True, load_from=None):
     logger = MMLogger.get_instance(f'recovery_{uuid.uuid4().hex}')
-    capture = _Capture()
+    capture = WarningCapture()
     logger.addHandler(capture)
     runner = types.SimpleNamespace(
         work_dir=str(work_dir), _resume=resume, _load_from=load_from,

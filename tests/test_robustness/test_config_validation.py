@@ -6,7 +6,6 @@ random CLIP) and builds the model the way ``Runner`` does
 ``Runner.train()`` (``ClassNamesHook`` sets the dataset's classes before the
 first iteration)."""
 import json
-import logging
 import uuid
 
 import pytest
@@ -17,7 +16,7 @@ from mmengine.runner import Runner
 from mmpretrain.registry import MODELS
 from projects.hicropl.engine.hooks import ClassNamesHook
 from projects.hicropl.testing import tiny_clip_arch
-from robustness_helpers import demo_root, load_tiny_config
+from robustness_helpers import WarningCapture, demo_root, load_tiny_config
 
 
 @pytest.fixture(scope='module')
@@ -125,16 +124,6 @@ def test_pretrained_file_of_another_architecture(cfg_factory, tmp_path):
     assert 'size mismatch' in msg
 
 
-class _Capture(logging.Handler):
-
-    def __init__(self):
-        super().__init__(logging.WARNING)
-        self.messages = []
-
-    def emit(self, record):
-        self.messages.append(record.getMessage())
-
-
 def partial_descriptions(cfg_factory, drop):
     table = json.load(open(f'{cfg_factory.root}/descriptions.json'))
     for name in drop:
@@ -164,7 +153,7 @@ def test_description_json_missing_classes_template_fallback(cfg_factory):
     cfg.model.class_text.descriptions = partial_descriptions(cfg_factory, ['blue triangle'])
     cfg.model.class_text.on_missing = 'template'
     cfg.model.classnames = ['red_circle', 'blue_triangle']
-    capture = _Capture()
+    capture = WarningCapture()
     logger = MMLogger.get_current_instance()
     logger.addHandler(capture)
     try:

@@ -1,7 +1,6 @@
 """Broken images are reported by path (fail fast by default) or skipped and
 counted with an epoch summary; a missing data root or split file is one
 error naming the expected path. Everything through the config/Runner path."""
-import logging
 import os
 import os.path as osp
 import shutil
@@ -16,7 +15,7 @@ from PIL import Image
 from mmpretrain.registry import DATASETS, TRANSFORMS
 from projects.hicropl.datasets import (DatasetNotFoundError, FaultTolerantDataset,
                                        ImageLoadError)
-from robustness_helpers import demo_root, load_tiny_config, write_tiny_config
+from robustness_helpers import WarningCapture, demo_root, load_tiny_config, write_tiny_config
 
 
 @pytest.fixture(scope='module')
@@ -115,16 +114,6 @@ train_dataloader = dict(dataset=dict(
 '''
 
 
-class _Capture(logging.Handler):
-
-    def __init__(self):
-        super().__init__(logging.WARNING)
-        self.messages = []
-
-    def emit(self, record):
-        self.messages.append(record.getMessage())
-
-
 def test_skip_and_count_with_epoch_summary(tmp_path, root):
     write_tiny_config(tmp_path, root, epochs=2, workers=1)
     (tmp_path / 'skip.py').write_text(SKIP_CONFIG)
@@ -141,7 +130,7 @@ def test_skip_and_count_with_epoch_summary(tmp_path, root):
         f.write(b'not an image')
 
     runner = Runner.from_cfg(cfg)
-    capture = _Capture()
+    capture = WarningCapture()
     runner.logger.addHandler(capture)
     try:
         runner.train()

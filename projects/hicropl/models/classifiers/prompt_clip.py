@@ -191,7 +191,7 @@ class PromptCLIPClassifier(BaseClassifier):
                 f'The prompts of {too_long} do not fit the text context '
                 f'({context} tokens with n_ctx={self.prompt_learner.n_ctx}); '
                 'shorten these class names or lower n_ctx.')
-        tokens = self.backbone.tokenize(prompts)
+        tokens = untruncated[:, :context].contiguous()  # none was cut
         device = self.backbone.logit_scale.device
         self.class_tokens = tokens.to(device)
         if self.class_text is not None:
