@@ -214,9 +214,7 @@ def token_counts(model, batch_size: int) -> Dict[str, int]:
     grid = backbone.clip.visual.grid_size
     image_tokens = math.prod(grid) + 1  # patches + class token
     n_ctx = getattr(model.prompt_learner, 'n_ctx', 0)
-    uses_frozen = bool(
-        getattr(model, 'fuse_frozen', False)
-        or getattr(model, 'consistency_loss', None) is not None)
+    uses_frozen = 'frozen_image' in model.needs
     counts = dict(
         text_length=text_length,
         text_tokens_per_step=num_classes * text_length,
@@ -235,11 +233,11 @@ def count_text_tokens(model) -> List[int]:
     backbone = model.backbone
     encode = backbone.encode_text
 
-    def counting(tokens, prompts=None):
+    def counting(tokens, prompts=None, ctx_index=None):
         if prompts is not None:
             calls.append(tokens.shape[0] *
                          (int(tokens.argmax(dim=-1).max()) + 1))
-        return encode(tokens, prompts)
+        return encode(tokens, prompts, ctx_index)
 
     backbone.encode_text = counting
     return calls

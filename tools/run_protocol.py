@@ -175,17 +175,14 @@ def effective_seed(cfg: Config, seed: Optional[int] = None) -> int:
 
 
 def default_setting(cfg: Config) -> str:
-    """The config's ``setting``, else the prompt learner's name (with its
-    semantics when not ``'paper'``)."""
+    """The config's ``setting``, else the prompt learner's type without the
+    ``PromptLearner`` suffix (e.g. ``HiCroPL``, ``HiCroPLOfficial``)."""
     if cfg.get('setting'):
         return str(cfg.setting)
     model = cfg.get('model', {})
     learner = model.get('prompt_learner', None) or {}
     name = str(learner.get('type', model.get('type', 'model')))
-    name = name.replace('PromptLearner', '') or name
-    semantics = learner.get('semantics')
-    return f'{name} ({semantics})' if semantics not in (None,
-                                                         'paper') else name
+    return name.replace('PromptLearner', '') or name
 
 
 def default_work_dir(config: str, seed: int) -> str:

@@ -190,12 +190,14 @@ def test_frozen_image_features_without_autograd():
                                  cross_layer=1, num_heads=4),
              class_text=dict(type='TemplateTextEmbeddings'),
              classnames=['cat', 'dog'],
-             consistency_loss=dict(type='ConsistencyLoss', loss_weight=12.0)))
+             head=dict(type='FusedFrozenHead'),
+             losses=[dict(type='LogitsLoss'),
+                     dict(type='ConsistencyLoss', loss_weight=12.0)]))
     model.train()
     features = model.forward_features(torch.randn(2, 3, 32, 32))
-    assert features['frozen_image'].grad_fn is None
-    assert not features['frozen_image'].requires_grad
-    assert features['image_prompted_raw'].requires_grad
+    assert features.frozen_image.grad_fn is None
+    assert not features.frozen_image.requires_grad
+    assert features.image_raw.requires_grad
     losses = model.loss(torch.randn(2, 3, 32, 32),
                         [DataSample().set_gt_label(i) for i in range(2)])
     sum(losses.values()).backward()

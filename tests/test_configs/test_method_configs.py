@@ -35,8 +35,10 @@ def test_method_config_loads(path):
 def test_paper_settings():
     b2n = Config.fromfile(B2N_PETS)
     pl = b2n.model.prompt_learner
-    assert (pl.n_ctx, pl.depth, pl.cross_layer, pl.semantics) == (16, 12, 6, 'paper')
-    assert b2n.model.consistency_loss.loss_weight == 12.0
+    assert (pl.type, pl.n_ctx, pl.depth, pl.cross_layer) == ('HiCroPLPromptLearner', 16, 12, 6)
+    assert b2n.model.head.type == 'FusedFrozenHead'
+    assert [(loss.type, loss.get('loss_weight')) for loss in b2n.model.losses] == [
+        ('LogitsLoss', None), ('ConsistencyLoss', 12.0)]
     assert (b2n.train_cfg.max_epochs, b2n.train_dataloader.batch_size) == (50, 32)
     assert b2n.model.backbone.arch == 'ViT-B-16' and b2n.model.backbone.pretrained == 'openai'
     assert b2n.train_dataloader.dataset.subsample_classes == 'base'

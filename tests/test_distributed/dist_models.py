@@ -15,9 +15,15 @@ CLASSNAMES = ['red_fox', 'snowy owl', 'golden_retriever', 'sea turtle',
               'hot_air_balloon']
 
 
+# Scenario name -> prompt learner: the paper's HiCroPL or the authors' code.
+LEARNERS = dict(paper='HiCroPLPromptLearner',
+                official='HiCroPLOfficialPromptLearner')
+
+
 def build_classifier(semantics: str = 'paper', shard: bool = True,
                      classnames=CLASSNAMES):
-    """HiCroPL on a tiny random CLIP (depth 3, k = 1), lambda = 12."""
+    """HiCroPL on a tiny random CLIP (depth 3, k = 1), lambda = 12;
+    ``semantics`` names the learner (:data:`LEARNERS`)."""
     torch.manual_seed(0)
     return MODELS.build(
         dict(
@@ -25,18 +31,19 @@ def build_classifier(semantics: str = 'paper', shard: bool = True,
             backbone=dict(
                 type='PromptedCLIP', arch=tiny_clip_arch(), pretrained=None),
             prompt_learner=dict(
-                type='HiCroPLPromptLearner',
+                type=LEARNERS[semantics],
                 n_ctx=2,
                 depth=3,
                 cross_layer=1,
-                num_heads=4,
-                semantics=semantics),
+                num_heads=4),
             class_text=dict(
                 type='TemplateTextEmbeddings',
                 templates=['a photo of a {}.', 'a drawing of a {}.']),
             classnames=classnames,
             shard_text_encoding=shard,
-            consistency_loss=dict(type='ConsistencyLoss', loss_weight=12.0)))
+            head=dict(type='FusedFrozenHead'),
+            losses=[dict(type='LogitsLoss'),
+                    dict(type='ConsistencyLoss', loss_weight=12.0)]))
 
 
 def build_optim_wrapper(model) -> OptimWrapper:

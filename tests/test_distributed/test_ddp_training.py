@@ -3,8 +3,9 @@
 For the same global batch (4 images: 2 per rank), the trainable parameters
 after 3 Adam steps equal those of one process trained on all 4 images, with
 class-sharded text encoding (5 classes: shards of 3 + 2, padded) and
-without, for 'paper' semantics (find_unused_parameters=False) and 'official'
-semantics (find_unused_parameters=True: the mappers get no gradient).
+without, for HiCroPLPromptLearner ('paper', find_unused_parameters=False) and
+HiCroPLOfficialPromptLearner ('official', find_unused_parameters=True: the
+mappers get no gradient).
 """
 import math
 

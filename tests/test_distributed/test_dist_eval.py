@@ -4,7 +4,7 @@
 rank 1 with a repeated image and the evaluator's ``collect_results`` drops
 it), evaluated as MMEngine's ``ValLoop`` does (``val_step`` per batch,
 ``Evaluator.process``, ``Evaluator.evaluate(len(dataset))``), with and
-without class-sharded text encoding ('paper' semantics: the class text
+without class-sharded text encoding (HiCroPLPromptLearner: the class text
 features are encoded once per evaluation, sharded or not).
 """
 import math

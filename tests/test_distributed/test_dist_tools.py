@@ -93,7 +93,7 @@ def test_dist_train_on_cpu(tmp_path):
                '--seed', '3')
     assert 'Distributed training: True' in log
     assert "dist_cfg=dict(backend='gloo')" in log  # nccl needs CUDA
-    assert 'find_unused_parameters=False' in log  # paper semantics
+    assert 'find_unused_parameters=False' in log  # the config's default
     checkpoint = work_dir / 'epoch_1.pth'
     assert checkpoint.is_file()
     dist_accuracy = float(

@@ -22,17 +22,25 @@ def load_tool(relative: str):
     return module
 
 
+LEARNERS = dict(paper='HiCroPLPromptLearner',
+                official='HiCroPLOfficialPromptLearner')
+
+
 def tiny_model_cfg(semantics: str = 'paper', **learner) -> dict:
+    """HiCroPL on a tiny CLIP; ``semantics`` names the learner
+    (:data:`LEARNERS`)."""
     learner = dict(
-        dict(type='HiCroPLPromptLearner', n_ctx=3, depth=3, cross_layer=1,
-             num_heads=4, semantics=semantics), **learner)
+        dict(type=LEARNERS[semantics], n_ctx=3, depth=3, cross_layer=1,
+             num_heads=4), **learner)
     return dict(
         type='PromptCLIPClassifier',
         backbone=dict(type='PromptedCLIP', arch=tiny_clip_arch(),
                       pretrained=None),
         prompt_learner=learner,
         class_text=dict(type='TemplateTextEmbeddings'),
-        consistency_loss=dict(type='ConsistencyLoss', loss_weight=1.0))
+        head=dict(type='FusedFrozenHead'),
+        losses=[dict(type='LogitsLoss'),
+                dict(type='ConsistencyLoss', loss_weight=1.0)])
 
 
 def build_tiny(semantics: str = 'paper', classnames=CLASSES, **learner):

@@ -121,7 +121,7 @@ def test_checkpoint_meta_hook_writes_and_checks_meta(monkeypatch):
     meta = checkpoint['meta']
     assert meta['hicropl_version'] == projects.hicropl.__version__
     assert meta['backbone'] == dict(arch=tiny_clip_arch(), pretrained=None)
-    assert meta['semantics'] == 'official'
+    assert meta['prompt_learner'] == 'HiCroPLOfficialPromptLearner'
     assert meta['classnames'] == ['kept']  # ClassNamesHook's entry wins
     warnings = []
     logger = SimpleNamespace(warning=warnings.append)
@@ -130,7 +130,7 @@ def test_checkpoint_meta_hook_writes_and_checks_meta(monkeypatch):
     hook.after_load_checkpoint(runner, checkpoint)
     assert warnings == []
     meta['backbone'] = dict(arch='ViT-B-16', pretrained='openai')
-    meta['semantics'] = 'paper'
+    meta['prompt_learner'] = 'HiCroPLPromptLearner'
     hook.after_load_checkpoint(runner, checkpoint)
     assert len(warnings) == 2 and 'ViT-B-16' in warnings[0]
 

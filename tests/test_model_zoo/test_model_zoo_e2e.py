@@ -50,7 +50,7 @@ def test_train_save_test_and_infer_give_identical_predictions(tmp_path):
     assert all(k.startswith('prompt_learner.') for k in trainable)
     meta = saved['meta']
     assert meta['backbone']['pretrained'] is None  # demo: random CLIP
-    assert meta['hicropl_version'] and meta['semantics'] == 'paper'
+    assert meta['hicropl_version'] and meta['prompt_learner'] == 'HiCroPLPromptLearner'
     classes = meta['classnames']
     assert len(classes) == 5  # the base classes
     assert list(meta['dataset_meta']['classes']) == classes

@@ -156,7 +156,7 @@ def test_round_trip_gives_the_same_logits(tmp_path, monkeypatch):
     meta = checkpoint['meta']
     assert meta['classnames'] == source.classnames
     assert meta['dataset_meta']['classes'] == source.classnames
-    assert meta['semantics'] == 'official'
+    assert meta['prompt_learner'] == 'HiCroPLOfficialPromptLearner'
     assert meta['converted_from']['epoch'] == 5
     assert meta['converted_from']['val_result'] == 81.25
     assert meta['converted_from']['dropped_frozen_entries'] > 0
@@ -277,12 +277,13 @@ def test_converted_reference_checkpoint_gives_the_authors_logits(
         backbone=dict(type='PromptedCLIP', arch=recipe_arch(case.recipe),
                       pretrained=weights),
         prompt_learner=dict(
-            type='HiCroPLPromptLearner', n_ctx=cfg['N_CTX'],
+            type='HiCroPLOfficialPromptLearner', n_ctx=cfg['N_CTX'],
             ctx_init=cfg['CTX_INIT'], depth=cfg['PROMPT_DEPTH'],
             cross_layer=cfg['CROSS_LAYER'],
-            num_heads=cfg['mapper_and_lkp_heads'], semantics='official'),
+            num_heads=cfg['mapper_and_lkp_heads']),
         class_text=dict(type='DescriptionTextEmbeddings',
-                        descriptions=case.descriptions_file))
+                        descriptions=case.descriptions_file),
+        head=dict(type='FusedFrozenHead'))
     dst = str(tmp_path / 'converted.pth')
     converter.convert(str(src), dst, Config(dict(model=model_cfg)),
                       case.meta['classnames'])

@@ -7,6 +7,7 @@ import torch
 import projects.hicropl  # noqa: F401
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
+from projects.hicropl.models.utils import Features
 from projects.hicropl.testing import tiny_clip_arch
 
 CLASSNAMES = ['red_fox', 'snowy owl', 'golden_retriever', 'sea turtle']
@@ -14,7 +15,8 @@ CLASSNAMES = ['red_fox', 'snowy owl', 'golden_retriever', 'sea turtle']
 
 def build_model(tmp_path=None, **learner):
     torch.manual_seed(0)
-    learner_cfg = dict(type='HiCroPLPromptLearner', n_ctx=4, depth=3, cross_layer=1, num_heads=4)
+    learner_cfg = dict(type='HiCroPLPromptLearner', n_ctx=4, depth=3, cross_layer=1,
+                       num_heads=4)
     learner_cfg.update(learner)
     return MODELS.build(
         dict(
@@ -24,7 +26,9 @@ def build_model(tmp_path=None, **learner):
             class_text=dict(type='TemplateTextEmbeddings',
                             templates=['a photo of a {}.', 'a drawing of a {}.']),
             classnames=CLASSNAMES,
-            consistency_loss=dict(type='ConsistencyLoss', loss_weight=12.0)))
+            head=dict(type='FusedFrozenHead'),
+            losses=[dict(type='LogitsLoss'),
+                    dict(type='ConsistencyLoss', loss_weight=12.0)]))
 
 
 def batch(n=6, seed=0):
@@ -57,7 +61,6 @@ def test_learner_shapes(depth, k, n_ctx):
 def test_learner_validation():
     for bad, match in [(dict(cross_layer=4), 'cross_layer'), (dict(depth=4), 'depth=4'),
                        (dict(n_ctx=0), 'n_ctx'), (dict(num_heads=5), 'num_heads'),
-                       (dict(semantics='x'), 'semantics'),
                        (dict(ctx_init='a photo of a', n_ctx=5), 'ctx_init')]:
         with pytest.raises(ValueError, match=match):
             build_model(**bad)
@@ -115,8 +118,33 @@ def test_cached_eval_text_features_equal_recomputation():
     torch.testing.assert_close(cached, recomputed, rtol=0, atol=0)
 
 
+def test_parts_declare_needs_and_frozen_features_follow():
+    model = build_model()
+    assert model.needs == {'frozen_image', 'frozen_text'}
+    assert model.frozen_text_features.shape == (len(CLASSNAMES), model.backbone.embed_dim)
+    cfg = dict(type='PromptCLIPClassifier',
+               backbone=dict(type='PromptedCLIP', arch=tiny_clip_arch(), pretrained=None),
+               prompt_learner=dict(type='HiCroPLPromptLearner', n_ctx=2, depth=2,
+                                   cross_layer=1, num_heads=4),
+               classnames=CLASSNAMES)
+    plain = MODELS.build(cfg)  # CosineHead + cross-entropy: nothing frozen
+    assert plain.needs == frozenset() and plain.frozen_text_features.numel() == 0
+    images, samples = batch(2)
+    for classifier, image_tower_calls in ((plain, 1), (model, 2)):
+        calls = []
+        encode_image = classifier.backbone.encode_image
+        classifier.backbone.encode_image = lambda *a: calls.append(1) or encode_image(*a)
+        classifier.forward_features(images)
+        assert len(calls) == image_tower_calls  # the frozen tower runs only when needed
+    features = plain.forward_features(images)
+    assert features.frozen_image is None and features.frozen_text is None
+    assert set(plain.loss(images, samples)) == {'loss_ce'}
+    with pytest.raises(ValueError, match='class_text'):
+        MODELS.build(dict(cfg, head=dict(type='FusedFrozenHead')))
+
+
 def test_official_mutates_and_has_no_mapper_gradient():
-    model = build_model(semantics='official')
+    model = build_model(type='HiCroPLOfficialPromptLearner')
     learner = model.prompt_learner
     # identical start values across layers / proxies (authors' Q1)
     assert torch.equal(learner.visual_prompts[0], learner.visual_prompts[2])
@@ -155,7 +183,9 @@ def test_consistency_loss(criterion):
         'l1': (a - b).abs().mean(),
         'mse': ((a - b)**2).mean(),
     }[criterion]
-    out = loss(a, b, a, a)
+    features = Features(image_raw=a, text_raw=a, logit_scale=torch.tensor(0.),
+                        text=a, frozen_text=b, image=a, frozen_image=a)
+    out = loss(features, torch.zeros(5, dtype=torch.long))
     torch.testing.assert_close(out['loss_text_consistency'], 2 * expected)
     torch.testing.assert_close(out['loss_image_consistency'], torch.tensor(0.), atol=1e-6, rtol=0)
     with pytest.raises(ValueError, match='criterion'):

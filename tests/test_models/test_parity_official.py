@@ -1,4 +1,4 @@
-"""`official` semantics vs the authors' code on every reference case.
+"""`HiCroPLOfficialPromptLearner` vs the authors' code on every reference case.
 
 Each case of ``../shared/reference/cases`` (and ``$HICROPL_REFERENCE_DIR``)
 is rebuilt through the normal paths (tiny CLIP written to a local file and
@@ -36,21 +36,24 @@ def build_case_model(case: ReferenceCase, tmp_path) -> torch.nn.Module:
                 arch=recipe_arch(case.recipe),
                 pretrained=weights),
             prompt_learner=dict(
-                type='HiCroPLPromptLearner',
+                type='HiCroPLOfficialPromptLearner',
                 n_ctx=cfg['N_CTX'],
                 ctx_init=cfg['CTX_INIT'],
                 depth=cfg['PROMPT_DEPTH'],
                 cross_layer=cfg['CROSS_LAYER'],
-                num_heads=cfg['mapper_and_lkp_heads'],
-                semantics='official'),
+                num_heads=cfg['mapper_and_lkp_heads']),
             class_text=dict(
                 type='DescriptionTextEmbeddings',
                 descriptions=case.descriptions_file),
             classnames=case.meta['classnames'],
-            consistency_loss=dict(
-                type='ConsistencyLoss',
-                criterion='cosine',
-                loss_weight=cfg['LAMBD'])))
+            head=dict(type='FusedFrozenHead'),
+            losses=[
+                dict(type='LogitsLoss'),
+                dict(
+                    type='ConsistencyLoss',
+                    criterion='cosine',
+                    loss_weight=cfg['LAMBD'])
+            ]))
     with torch.no_grad():
         params = dict(model.named_parameters())
         for name, value in case.learner_recipe().items():
@@ -127,11 +130,11 @@ def test_official_parity(folder, tmp_path, one_torch_thread):
               losses['loss_text_consistency'] / lam)
         check(f'{s}/loss_image_consistency',
               losses['loss_image_consistency'] / lam)
-        check(f'{s}/logits', out['logits'])
-        check(f'{s}/image_features', out['image_features'])
-        check(f'{s}/text_features', out['text_features'])
-        check(f'{s}/image_features_prompted_raw', out['image_prompted_raw'])
-        check(f'{s}/text_features_prompted_raw', out['text_prompted_raw'])
+        check(f'{s}/logits', out.logits)
+        check(f'{s}/image_features', out.image)
+        check(f'{s}/text_features', out.text)
+        check(f'{s}/image_features_prompted_raw', out.image_raw)
+        check(f'{s}/text_features_prompted_raw', out.text_raw)
         optim_wrapper.backward(total)
         if step == 1:
             check('step1/prompts_text_used', recorder.last[0])
@@ -160,11 +163,11 @@ def test_official_parity(folder, tmp_path, one_torch_thread):
     with torch.no_grad():
         for j in (1, 2):
             out = model.forward_features(images)
-            check(f'eval{j}/logits', out['logits'])
+            check(f'eval{j}/logits', out.logits)
             check(f'eval{j}/image_features_prompted_raw',
-                  out['image_prompted_raw'])
+                  out.image_raw)
             check(f'eval{j}/text_features_prompted_raw',
-                  out['text_prompted_raw'])
+                  out.text_raw)
             if j == 1:
                 check('eval1/prompts_text_used', recorder.last[0])
                 check('eval1/prompts_visual_used', recorder.last[1])

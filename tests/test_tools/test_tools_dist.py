@@ -2,7 +2,8 @@
 
 ``setup_distributed``: backend from the device unless the config can run
 its own, DDP ``device_ids=None`` on CPU, ``find_unused_parameters`` from the
-prompt learner's semantics, config values winning. The 2-process runs are
+config (MMEngine's top-level key, False when unset), ``model_wrapper_cfg``
+values winning. The 2-process runs are
 in ``tests/test_distributed/``.
 """
 import importlib.util
@@ -33,13 +34,12 @@ class NotDDP(nn.Module):
     """A wrapper that is no DistributedDataParallel."""
 
 
-def _cfg(launcher='pytorch', semantics='paper', **extra):
+def _cfg(launcher='pytorch', **extra):
     cfg = dict(
         launcher=launcher,
         model=dict(
             type='PromptCLIPClassifier',
-            prompt_learner=dict(
-                type='HiCroPLPromptLearner', semantics=semantics)),
+            prompt_learner=dict(type='HiCroPLPromptLearner')),
         env_cfg=dict(dist_cfg=dict(backend='nccl')))  # the default runtime's
     cfg.update(extra)
     return Config(cfg)
@@ -85,15 +85,25 @@ def test_backend_and_device_ids_follow_the_device(tool, device):
     assert cfg.env_cfg.dist_cfg == dict(backend='gloo', timeout=60)
 
 
-@pytest.mark.parametrize('semantics,find_unused', [('paper', False),
-                                                   ('official', True)])
-def test_find_unused_parameters_from_semantics(device, semantics,
-                                               find_unused):
-    cfg = TOOL['train'].setup_distributed(_cfg(semantics=semantics))
+@pytest.mark.parametrize('extra,find_unused', [(dict(), False),
+                                               (dict(find_unused_parameters=True), True)])
+def test_find_unused_parameters_from_config(device, extra, find_unused):
+    cfg = TOOL['train'].setup_distributed(_cfg(**extra))
     assert cfg.model_wrapper_cfg.find_unused_parameters is find_unused
     # tools/test.py runs no backward: it leaves DDP's default
-    cfg = TOOL['test'].setup_distributed(_cfg(semantics=semantics))
+    cfg = TOOL['test'].setup_distributed(_cfg(**extra))
     assert 'find_unused_parameters' not in cfg.model_wrapper_cfg
+
+
+def test_official_model_config_sets_find_unused_parameters(device):
+    """The authors' HiCroPL leaves its mappers without gradient: its model
+    config says so, the tools read nothing of the prompt learner."""
+    cfg = Config.fromfile(str(Path(__file__).parents[2] / 'configs' / '_base_' / 'models' /
+                              'hicropl-official_vit-b16.py'))
+    cfg.launcher = 'pytorch'
+    cfg = TOOL['train'].setup_distributed(cfg)
+    assert cfg.model.prompt_learner.type == 'HiCroPLOfficialPromptLearner'
+    assert cfg.model_wrapper_cfg.find_unused_parameters is True
 
 
 def test_config_values_win(device):
@@ -101,7 +111,7 @@ def test_config_values_win(device):
         _cfg(find_unused_parameters=True))  # MMEngine's top-level key
     assert cfg.model_wrapper_cfg.find_unused_parameters is True
     cfg = TOOL['train'].setup_distributed(
-        _cfg(semantics='official',
+        _cfg(find_unused_parameters=True,
              model_wrapper_cfg=dict(find_unused_parameters=False,
                                     broadcast_buffers=True,
                                     static_graph=True)))

@@ -6,7 +6,8 @@ learned parameters. A prompt-learned CLIP classifies a batch in two parts:
 
 * the text tower over the ``C`` class prompts (once per class list for
   pure learners, whose class features are cached during an evaluation;
-  every batch with ``semantics='official'``);
+  every batch for learners that are not pure, e.g.
+  ``HiCroPLOfficialPromptLearner``);
 * the prompt learner (LKPs and mappers), every batch;
 * per image: the prompted image tower, the frozen image tower (HiCroPL
   fuses frozen features) and the logits.

@@ -16,7 +16,8 @@ as data; none of their code runs) and refuses every other global (e.g.
 The output is a lean checkpoint of ``PromptCLIPClassifier``: the prompt
 learner's tensors under our names (fp32), checked against the model built
 from ``--config`` (no CLIP weights are needed for that), plus ``meta``. Use
-it with ``semantics='official'``, which reproduces the authors' forward::
+it with ``HiCroPLOfficialPromptLearner``, which reproduces the authors'
+forward::
 
     python tools/model_converters/hicropl_official_to_mmpretrain.py \\
         model-best.pth.tar hicropl_oxford_pets_official.pth \\
@@ -24,7 +25,7 @@ it with ``semantics='official'``, which reproduces the authors' forward::
         --classnames data/oxford_pets/base_classes.txt
     python tools/test.py configs/hicropl/base2novel/oxford_pets.py \\
         hicropl_oxford_pets_official.pth \\
-        --cfg-options model.prompt_learner.semantics=official
+        --cfg-options model.prompt_learner.type=HiCroPLOfficialPromptLearner
 """
 import _compat_pickle
 import argparse
@@ -259,7 +260,8 @@ def learner_shape(state_dict: Dict[str, torch.Tensor]) -> Dict[str, int]:
 
 
 def build_model(cfg: Config, classnames: Optional[Sequence[str]] = None):
-    """The classifier of ``cfg``, official semantics, to check the keys.
+    """The classifier of ``cfg`` with the authors' prompt learner
+    (``HiCroPLOfficialPromptLearner``), to check the keys.
 
     The backbone is built with random weights (``pretrained=None``): only
     names and shapes are compared. No class text is needed either.
@@ -269,7 +271,7 @@ def build_model(cfg: Config, classnames: Optional[Sequence[str]] = None):
     model_cfg = cfg.model.copy()
     model_cfg.backbone = dict(model_cfg.backbone, pretrained=None)
     model_cfg.prompt_learner = dict(
-        model_cfg.prompt_learner, semantics='official')
+        model_cfg.prompt_learner, type='HiCroPLOfficialPromptLearner')
     model_cfg.classnames = None
     return MODELS.build(model_cfg)
 
@@ -343,7 +345,7 @@ def _plain_number(value: Any) -> Any:
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description='Convert an authors\' (Dassl) HiCroPL checkpoint to a '
-        'lean checkpoint of the plugin (use with semantics=official).')
+        'lean checkpoint of the plugin (use with HiCroPLOfficialPromptLearner).')
     parser.add_argument('src', help='model-best.pth.tar or model.pth.tar-N')
     parser.add_argument('dst', help='output checkpoint (.pth)')
     parser.add_argument(
@@ -377,7 +379,8 @@ def main(argv=None) -> Dict:
           f'({learner}) to {args.dst}; dropped '
           f'{checkpoint["meta"]["converted_from"]["dropped_frozen_entries"]} '
           'frozen entries. Use it with '
-          '--cfg-options model.prompt_learner.semantics=official')
+          '--cfg-options '
+          'model.prompt_learner.type=HiCroPLOfficialPromptLearner')
     return checkpoint
 
 

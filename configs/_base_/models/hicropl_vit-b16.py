@@ -9,18 +9,21 @@ model = dict(
         pretrained='openai',  # an open_clip tag, or a local checkpoint file
     ),
     prompt_learner=dict(
-        type='HiCroPLPromptLearner',
+        type='HiCroPLPromptLearner',  # HiCroPLOfficialPromptLearner: the authors' code
         n_ctx=16,
         ctx_init='',
         depth=12,
         cross_layer=6,
         num_heads=8,
-        semantics='paper',  # 'official' reproduces the authors' code
     ),
     # Frozen class text features: averaged embeddings of LLM-written class
     # descriptions (the authors' gpt_file/*.json); the dataset config names the file.
     class_text=dict(type='DescriptionTextEmbeddings', descriptions=None, on_missing='error'),
-    fuse_frozen=True,
-    loss=dict(type='CrossEntropyLoss', loss_weight=1.0),
-    consistency_loss=dict(type='ConsistencyLoss', criterion='cosine', loss_weight=12.0),
+    # Prompted features fused with the frozen ones (Eq. 1).
+    head=dict(type='FusedFrozenHead'),
+    # Cross-entropy (Eq. 4) + lambda * consistency with the frozen features (Eq. 5-6).
+    losses=[
+        dict(type='LogitsLoss', loss=dict(type='CrossEntropyLoss', loss_weight=1.0)),
+        dict(type='ConsistencyLoss', criterion='cosine', loss_weight=12.0),
+    ],
 )

@@ -1,8 +1,8 @@
-# Few-shot classification (paper Sec. 4.3, Fig. 3, Table 14), HiCroPL on ViT-B/16.
-# A leaf config adds a dataset, a schedule and K (num_shots of the train/val/test
+# Few-shot classification (paper Sec. 4.3, Fig. 3, Table 14).
+# A leaf config adds a model, a dataset, a schedule and K (num_shots of the train/val/test
 # dataset dicts: K in 1, 2, 4, 8, 16), all classes; the test set is the full test
 # split. Model selection on the min(K, 4)-shot val split as in the authors' code.
-_base_ = ['../models/hicropl_vit-b16.py', '../default_runtime.py']
+_base_ = ['../default_runtime.py']
 
 protocol = 'fewshot'
 test_checkpoint = 'best'  # 'best' (validation) | 'last'

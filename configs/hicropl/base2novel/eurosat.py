@@ -2,6 +2,7 @@
 # 5 base classes (16 shots, 50 epochs, batch 32), test once on all 10 classes:
 # base (5 classes), novel (5 classes) and HM accuracy.
 _base_ = [
+    '../../_base_/models/hicropl_vit-b16.py',
     '../../_base_/protocols/base2novel.py',
     '../../_base_/datasets/eurosat.py',
     '../../_base_/schedules/hicropl_ep50_bs32.py',

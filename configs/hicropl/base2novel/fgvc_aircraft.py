@@ -2,6 +2,7 @@
 # 50 base classes (16 shots, 50 epochs, batch 32), test once on all 100 classes:
 # base (50 classes), novel (50 classes) and HM accuracy.
 _base_ = [
+    '../../_base_/models/hicropl_vit-b16.py',
     '../../_base_/protocols/base2novel.py',
     '../../_base_/datasets/fgvc_aircraft.py',
     '../../_base_/schedules/hicropl_ep50_bs32.py',

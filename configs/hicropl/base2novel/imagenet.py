@@ -2,6 +2,7 @@
 # 500 base classes (16 shots, 40 epochs, batch 128), test once on all 1000 classes:
 # base (500 classes), novel (500 classes) and HM accuracy.
 _base_ = [
+    '../../_base_/models/hicropl_vit-b16.py',
     '../../_base_/protocols/base2novel.py',
     '../../_base_/datasets/imagenet.py',
     '../../_base_/schedules/hicropl_imagenet_ep40_bs128.py',

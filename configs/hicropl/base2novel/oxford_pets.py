@@ -2,6 +2,7 @@
 # 19 base classes (16 shots, 50 epochs, batch 32), test once on all 37 classes:
 # base (19 classes), novel (18 classes) and HM accuracy.
 _base_ = [
+    '../../_base_/models/hicropl_vit-b16.py',
     '../../_base_/protocols/base2novel.py',
     '../../_base_/datasets/oxford_pets.py',
     '../../_base_/schedules/hicropl_ep50_bs32.py',

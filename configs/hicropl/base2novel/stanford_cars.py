@@ -2,6 +2,7 @@
 # 98 base classes (16 shots, 50 epochs, batch 32), test once on all 196 classes:
 # base (98 classes), novel (98 classes) and HM accuracy.
 _base_ = [
+    '../../_base_/models/hicropl_vit-b16.py',
     '../../_base_/protocols/base2novel.py',
     '../../_base_/datasets/stanford_cars.py',
     '../../_base_/schedules/hicropl_ep50_bs32.py',

@@ -2,7 +2,9 @@
 # ./imagenet.py, tested on all 10 EuroSAT classes without retraining:
 #   python tools/test.py configs/hicropl/cross_dataset/eurosat.py CHECKPOINT
 _base_ = [
+    '../../_base_/models/hicropl_vit-b16_cross-dataset.py',
     '../../_base_/protocols/cross_dataset.py',
+    '../../_base_/schedules/hicropl_ep5_bs32.py',
     '../../_base_/datasets/eurosat.py',
 ]
 

@@ -2,7 +2,9 @@
 # ./imagenet.py, tested on all 100 FGVC Aircraft classes without retraining:
 #   python tools/test.py configs/hicropl/cross_dataset/fgvc_aircraft.py CHECKPOINT
 _base_ = [
+    '../../_base_/models/hicropl_vit-b16_cross-dataset.py',
     '../../_base_/protocols/cross_dataset.py',
+    '../../_base_/schedules/hicropl_ep5_bs32.py',
     '../../_base_/datasets/fgvc_aircraft.py',
 ]
 

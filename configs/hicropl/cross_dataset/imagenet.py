@@ -1,10 +1,12 @@
 # HiCroPL source model of the cross-dataset and domain-generalization protocols
 # (paper Tables 2 and 3): ImageNet, all 1000 classes, 16 shots, the cross-dataset
-# settings (configs/_base_/protocols/cross_dataset.py). `tools/run_protocol.py`
+# settings (configs/_base_/models/hicropl_vit-b16_cross-dataset.py). `tools/run_protocol.py`
 # trains it, tests it on ImageNet, then tests the same checkpoint with every
 # config of `eval_targets` (10 datasets, 4 ImageNet variants) without retraining.
 _base_ = [
+    '../../_base_/models/hicropl_vit-b16_cross-dataset.py',
     '../../_base_/protocols/cross_dataset.py',
+    '../../_base_/schedules/hicropl_ep5_bs32.py',
     '../../_base_/datasets/imagenet.py',
 ]
 

@@ -2,7 +2,9 @@
 # ./imagenet.py, tested on all 196 Stanford Cars classes without retraining:
 #   python tools/test.py configs/hicropl/cross_dataset/stanford_cars.py CHECKPOINT
 _base_ = [
+    '../../_base_/models/hicropl_vit-b16_cross-dataset.py',
     '../../_base_/protocols/cross_dataset.py',
+    '../../_base_/schedules/hicropl_ep5_bs32.py',
     '../../_base_/datasets/stanford_cars.py',
 ]
 

@@ -8,6 +8,7 @@
 #       model.class_text.descriptions=data/birds/descriptions.json
 # or copy this file and edit the dataset _base_.
 _base_ = [
+    '../../_base_/models/hicropl_vit-b16.py',
     '../../_base_/protocols/base2novel.py',
     '../../_base_/datasets/custom_folder.py',
     '../../_base_/schedules/hicropl_ep50_bs32.py',

@@ -3,6 +3,7 @@
 # protocol: all classes, 16 shots per class (4 for validation). Other K: change
 # num_shots below (1, 2, 4, 8, 16).
 _base_ = [
+    '../../_base_/models/hicropl_vit-b16.py',
     '../../_base_/protocols/fewshot.py',
     '../../_base_/datasets/custom_split.py',
     '../../_base_/schedules/hicropl_ep50_bs32.py',

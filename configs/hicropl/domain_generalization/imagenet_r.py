@@ -2,7 +2,9 @@
 # ../cross_dataset/imagenet.py, tested on ImageNet-R (200 classes) without retraining:
 #   python tools/test.py configs/hicropl/domain_generalization/imagenet_r.py CHECKPOINT
 _base_ = [
+    '../../_base_/models/hicropl_vit-b16_cross-dataset.py',
     '../../_base_/protocols/domain_generalization.py',
+    '../../_base_/schedules/hicropl_ep5_bs32.py',
     '../../_base_/datasets/imagenet_r.py',
 ]
 

@@ -1,6 +1,7 @@
 # HiCroPL 2-shot classification on ImageNet (paper Fig. 3 / Table 14): all 1000
 # classes, 2 shots per class for training, 40 epochs, batch 128.
 _base_ = [
+    '../../_base_/models/hicropl_vit-b16.py',
     '../../_base_/protocols/fewshot.py',
     '../../_base_/datasets/imagenet.py',
     '../../_base_/schedules/hicropl_imagenet_ep40_bs128.py',

@@ -1,6 +1,7 @@
 # HiCroPL 1-shot classification on Flowers102 (paper Fig. 3 / Table 14): all 102
 # classes, 1 shot per class for training (1 for validation), 50 epochs, batch 32.
 _base_ = [
+    '../../_base_/models/hicropl_vit-b16.py',
     '../../_base_/protocols/fewshot.py',
     '../../_base_/datasets/oxford_flowers.py',
     '../../_base_/schedules/hicropl_ep50_bs32.py',

@@ -1,6 +1,7 @@
 # HiCroPL 8-shot classification on Stanford Cars (paper Fig. 3 / Table 14): all 196
 # classes, 8 shots per class for training (4 for validation), 50 epochs, batch 32.
 _base_ = [
+    '../../_base_/models/hicropl_vit-b16.py',
     '../../_base_/protocols/fewshot.py',
     '../../_base_/datasets/stanford_cars.py',
     '../../_base_/schedules/hicropl_ep50_bs32.py',

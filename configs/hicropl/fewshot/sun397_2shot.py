@@ -1,6 +1,7 @@
 # HiCroPL 2-shot classification on SUN397 (paper Fig. 3 / Table 14): all 397
 # classes, 2 shots per class for training (2 for validation), 50 epochs, batch 32.
 _base_ = [
+    '../../_base_/models/hicropl_vit-b16.py',
     '../../_base_/protocols/fewshot.py',
     '../../_base_/datasets/sun397.py',
     '../../_base_/schedules/hicropl_ep50_bs32.py',

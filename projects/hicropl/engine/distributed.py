@@ -17,12 +17,12 @@ def setup_distributed(cfg: Config, training: bool = True) -> Config:
     * ``model_wrapper_cfg`` (``MMDistributedDataParallel`` unless the config
       names another wrapper): ``broadcast_buffers=False`` (MMEngine's
       default), ``device_ids=None`` without CUDA (CPU modules), and, when
-      ``training``, ``find_unused_parameters`` True only for ``'official'``
-      semantics, whose knowledge mappers, LKPs and proxy tokens never receive
-      a gradient (``'paper'``: every trainable parameter does, so False;
-      testing runs no backward and keeps DDP's default). Values set in the
-      config (``model_wrapper_cfg`` or the top-level
-      ``find_unused_parameters``) win.
+      ``training``, ``find_unused_parameters`` from the config's top-level
+      ``find_unused_parameters`` (MMEngine's key; False when unset: every
+      trainable parameter of a method gets a gradient unless its config
+      says otherwise, e.g. ``_base_/models/hicropl-official_vit-b16.py``;
+      testing runs no backward and keeps DDP's default). Values set in
+      ``model_wrapper_cfg`` win.
 
     Only trainable parameters enter DDP's gradient buckets: the frozen CLIP
     has ``requires_grad=False``.
@@ -59,11 +59,8 @@ def setup_distributed(cfg: Config, training: bool = True) -> Config:
         if not on_gpu:
             wrapper.setdefault('device_ids', None)
         if training:
-            learner = cfg.get('model', {}).get('prompt_learner', None) or {}
-            wrapper.setdefault(
-                'find_unused_parameters',
-                cfg.get('find_unused_parameters',
-                        learner.get('semantics', 'paper') == 'official'))
+            wrapper.setdefault('find_unused_parameters',
+                               cfg.get('find_unused_parameters', False))
     cfg.model_wrapper_cfg = wrapper
     return cfg
 

@@ -1,5 +1,6 @@
 from .backbones import *  # noqa: F401,F403
 from .classifiers import *  # noqa: F401,F403
+from .heads import *  # noqa: F401,F403
 from .losses import *  # noqa: F401,F403
 from .prompt_learners import *  # noqa: F401,F403
 from .text_features import *  # noqa: F401,F403

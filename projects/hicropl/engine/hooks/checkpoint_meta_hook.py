@@ -36,14 +36,13 @@ def checkpoint_meta(model) -> Dict:
     Returns:
         dict: ``hicropl_version``, ``backbone`` (``arch`` and ``pretrained``
         of the frozen CLIP that the checkpoint does not contain),
-        ``semantics`` of the prompt learner and ``classnames`` (the classes
-        the model classifies among).
+        ``prompt_learner`` (its registered type name) and ``classnames``
+        (the classes the model classifies among).
     """
     meta = dict(hicropl_version=__version__, backbone=backbone_meta(model))
-    semantics = getattr(getattr(model, 'prompt_learner', None), 'semantics',
-                        None)
-    if semantics is not None:
-        meta['semantics'] = semantics
+    learner = getattr(model, 'prompt_learner', None)
+    if learner is not None:
+        meta['prompt_learner'] = type(learner).__name__
     if getattr(model, 'classnames', None):
         meta['classnames'] = list(model.classnames)
     return meta
@@ -56,10 +55,10 @@ class CheckpointMetaHook(Hook):
     Saved checkpoints hold only the trainable tensors (the frozen CLIP adds
     nothing to ``state_dict``), so ``meta`` records the plugin version and
     the backbone (``arch`` and ``pretrained``) the prompts were trained
-    with and the prompt-learner semantics, next to MMEngine's ``cfg`` and
+    with and the prompt learner's type, next to MMEngine's ``cfg`` and
     ``dataset_meta`` and the classes (``ClassNamesHook``). When a checkpoint
     is loaded (``load_from``, ``--resume``, ``tools/test.py``) a different
-    backbone or semantics in the current config is reported with a warning:
+    backbone or prompt learner in the current config is reported with a warning:
     the prompts were learned for the recorded ones.
     """
 
@@ -83,14 +82,15 @@ class CheckpointMetaHook(Hook):
         current = checkpoint_meta(self._model(runner))
         logger = MMLogger.get_current_instance()
         for key, what in (('backbone', 'backbone (arch, pretrained)'),
-                          ('semantics', 'prompt-learner semantics')):
+                          ('prompt_learner', 'prompt learner')):
             if saved.get(key) and current.get(key) and \
                     saved[key] != current[key]:
                 logger.warning(
                     f'The checkpoint was trained with the {what} '
                     f'{saved[key]!r}, the model is built with '
                     f'{current[key]!r}: set them as recorded (e.g. '
-                    '--cfg-options model.prompt_learner.semantics=official '
-                    'for converted checkpoints of the authors\' code), '
+                    '--cfg-options model.prompt_learner.type='
+                    'HiCroPLOfficialPromptLearner for converted checkpoints '
+                    'of the authors\' code), '
                     'unless they are the same (e.g. the same CLIP file in '
                     'another folder).')

@@ -36,8 +36,9 @@ class BaseNovelAccuracy(BaseMetric):
     ``base`` and ``novel`` equal the accuracies of two separate runs on the
     base-only and novel-only test sets whenever a class's score does not
     depend on which other classes are present, as with a prompt learner
-    whose class text features are computed per class (HiCroPL ``'paper'``
-    semantics; ``'official'`` semantics change the model on every forward).
+    whose class text features are computed per class (``is_pure`` learners
+    such as ``HiCroPLPromptLearner``; ``HiCroPLOfficialPromptLearner``
+    changes the model on every forward).
     Scores are softmax outputs, so the restricted top-1 equals the top-1 of
     the restricted logits unless a whole group of scores underflows to 0
     (logit gaps above ~87, far beyond CLIP's).

@@ -132,12 +132,15 @@ class PromptedCLIP(BaseModule):
     learner produces, for each layer ``l``, a text prompt ``T[l]`` and/or a
     visual prompt ``V[l]``; the towers insert them as follows.
 
-    * Text (deep, MaPLe/IVLP/HiCroPL style): the class prompt is tokenized
-      with ``n_ctx`` placeholder words right after SOS. Token positions
-      ``1..n_ctx`` of the input embeddings are replaced by ``T[0]``, and
-      before every layer ``l >= 1`` that has a prompt the hidden states at
-      those positions are replaced by ``T[l]``. Pooling takes the EOT token
-      (``argmax`` of the token ids).
+    * Text (CoOp; deep: MaPLe/IVLP/HiCroPL style): the class prompt is
+      tokenized with ``n_ctx`` placeholder words, right after SOS or, in
+      CoOp's ``'middle'`` / ``'front'`` layouts, at the positions
+      ``ctx_index``. Those positions of the input embeddings are replaced by
+      ``T[0]``, and before every layer ``l >= 1`` that has a prompt the
+      hidden states at those positions are replaced by ``T[l]``. ``T[l]`` is
+      ``[n_ctx, W]`` (shared by all sequences) or ``[N, n_ctx, W]`` (per
+      class, CoOp's CSC; per image and class, CoCoOp). Pooling takes the EOT
+      token (``argmax`` of the token ids).
     * Image: ``V[0]`` is appended as ``n_ctx`` extra tokens after the
       positional embedding and before ``ln_pre`` (they get no positional
       embedding); before every layer ``l >= 1`` that has a prompt the last
@@ -330,47 +333,79 @@ class PromptedCLIP(BaseModule):
         return self.clip.token_embedding(tokens)
 
     # ------------------------------------------------------------- text tower
+    def embed_text(self,
+                   tokens: torch.Tensor,
+                   prompt: Optional[torch.Tensor] = None,
+                   ctx_index: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """Input embeddings of the text tower (before the positional
+        embedding): token embeddings with ``prompt`` at the context slots.
+
+        Args:
+            tokens (torch.Tensor): Token ids ``[N, L]``.
+            prompt (torch.Tensor, optional): Layer-0 text prompt ``[n, W]``
+                (shared) or ``[N, n, W]`` (one per sequence).
+            ctx_index (torch.Tensor, optional): Positions of the ``n``
+                context slots of each sequence ``[N, n]``; None: ``1..n``
+                (right after SOS).
+
+        Returns:
+            torch.Tensor: ``[N, L, W]``.
+        """
+        x = self.embed_tokens(tokens)  # shape = [N, L, width]
+        if prompt is None:
+            return x
+        if ctx_index is None:
+            return self._replace_text_prompt(x, prompt)
+        return self._scatter_text_prompt(x, prompt, ctx_index)
+
     def encode_text(self,
                     tokens: torch.Tensor,
-                    prompts: LayerPrompts = None) -> torch.Tensor:
+                    prompts: LayerPrompts = None,
+                    ctx_index: Optional[torch.Tensor] = None) -> torch.Tensor:
         """Encode class prompts, optionally with deep text prompts.
 
         Args:
-            tokens (torch.Tensor): Token ids ``[C, context_length]``; with
-                prompts, positions ``1..n_ctx`` hold placeholder words.
+            tokens (torch.Tensor): Token ids ``[N, context_length]``; with
+                prompts, the context slots hold placeholder words.
             prompts (sequence of Tensor | None, optional): ``prompts[l]`` is
                 the text prompt of layer ``l``, shape ``[n_ctx, text_width]``
-                (shared by all classes) or ``[C, n_ctx, text_width]``; ``None``
+                (shared by all sequences) or ``[N, n_ctx, text_width]`` (one
+                per sequence: per class, or per class and image); ``None``
                 entries and layers past the end keep the hidden states.
+            ctx_index (torch.Tensor, optional): Context-slot positions
+                ``[N, n_ctx]`` (CoOp's ``'middle'`` / ``'front'`` layouts);
+                None: positions ``1..n_ctx``.
 
         Returns:
-            torch.Tensor: Projected EOT features ``[C, embed_dim]``.
+            torch.Tensor: Projected EOT features ``[N, embed_dim]``.
         """
-        eot = tokens.argmax(dim=-1)  # shape = [C]
+        eot = tokens.argmax(dim=-1)  # shape = [N]
         seq_len = int(eot.max()) + 1  # exact truncation (causal mask)
         tokens = tokens[:, :seq_len]
-        x = self.embed_tokens(tokens)  # shape = [C, L, width]
         blocks = self.clip.transformer.resblocks
         prompts = self._per_layer(prompts, len(blocks))
-        if prompts[0] is not None:
-            x = self._replace_text_prompt(x, prompts[0])
+        x = self.embed_text(tokens, prompts[0], ctx_index)
         x = x + self.clip.positional_embedding[:seq_len]
         allowed = torch.isfinite(self.clip.attn_mask[:seq_len, :seq_len])
         positions = torch.arange(seq_len, device=x.device)
         for layer, block in enumerate(blocks):
-            # Outputs at positions 1..n are overwritten by the next layer's
-            # prompt; the last layer is read only at the EOT tokens.
+            # Outputs at the context slots are overwritten by the next
+            # layer's prompt; the last layer is read only at the EOT tokens.
             following = prompts[layer + 1] if layer + 1 < len(blocks) else None
             queries = None
             if layer == len(blocks) - 1:
-                queries = eot[:, None]  # shape = [C, 1]
-            elif following is not None:
+                queries = eot[:, None]  # shape = [N, 1]
+            elif following is not None and ctx_index is None:
                 n_ctx = following.shape[-2]
                 queries = torch.cat([positions[:1], positions[1 + n_ctx:]])
             x = self._run_block(block, x, queries, allowed)
-            if following is not None:
+            if following is None:
+                continue
+            if ctx_index is None:
                 x = self._insert_text_prompt(x, following)
-        pooled = self.clip.ln_final(x[:, 0])  # shape = [C, width]
+            else:
+                x = self._scatter_text_prompt(x, following, ctx_index)
+        pooled = self.clip.ln_final(x[:, 0])  # shape = [N, width]
         return pooled @ self.clip.text_projection
 
     def _run_block(self, block: nn.Module, x: torch.Tensor,
@@ -396,6 +431,15 @@ class PromptedCLIP(BaseModule):
         n_ctx = prompt.shape[-2]
         prompt = prompt.expand(x.shape[0], n_ctx, x.shape[-1])
         return torch.cat([x[:, :1], prompt, x[:, 1 + n_ctx:]], dim=1)
+
+    @staticmethod
+    def _scatter_text_prompt(x: torch.Tensor, prompt: torch.Tensor,
+                             ctx_index: torch.Tensor) -> torch.Tensor:
+        """Put ``prompt`` at positions ``ctx_index`` ``[N, n]`` of ``x``
+        ``[N, L, W]`` (out of place; the prompt gets the gradient)."""
+        prompt = prompt.expand(x.shape[0], *prompt.shape[-2:])
+        index = ctx_index.unsqueeze(-1).expand(-1, -1, x.shape[-1])
+        return x.scatter(1, index, prompt)
 
     @staticmethod
     def _insert_text_prompt(x: torch.Tensor,

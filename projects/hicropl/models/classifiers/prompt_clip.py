@@ -8,7 +8,9 @@ import torch.nn.functional as F
 from mmpretrain.models.classifiers import BaseClassifier
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
-from ..utils import sharded_encode_text
+from ..prompt_learners.base import PromptSet
+from ..utils import (FROZEN_FEATURES, Features, build_class_prompts,
+                     sharded_encode_text)
 
 # OpenAI CLIP image normalisation (0..255 scale, as ClsDataPreprocessor wants).
 CLIP_MEAN = [0.48145466 * 255, 0.4578275 * 255, 0.40821073 * 255]
@@ -29,7 +31,7 @@ def _check_trainable_state(module: nn.Module, state_dict: Dict, prefix: str,
     """``load_state_dict`` pre-hook: a checkpoint holds exactly the
     model's saved (trainable) tensors, with their shapes. Frozen backbone
     weights may be absent (lean checkpoints) or present (full ones)."""
-    module._eval_text_features = None
+    module._invalidate_eval_cache()
     expected = module.state_dict(prefix=prefix, keep_vars=True)
     given = {k: v for k, v in state_dict.items() if k.startswith(prefix)}
     known = {prefix + name for name, _ in module.named_parameters()}
@@ -51,22 +53,40 @@ def _check_trainable_state(module: nn.Module, state_dict: Dict, prefix: str,
     raise CheckpointMismatchError(
         'The checkpoint does not fit the trainable tensors of this model; '
         + '; '.join(problems) + '. Build the model with the config the '
-        'checkpoint was trained with (same prompt learner: n_ctx, depth, '
-        'cross_layer, num_heads). To load part of a checkpoint on purpose, '
+        'checkpoint was trained with (the same prompt learner type and '
+        'settings, e.g. n_ctx). To load part of a checkpoint on purpose, '
         'call load_state_dict on the submodule, e.g. '
         'model.prompt_learner.load_state_dict(state, strict=False).')
+
+
+def _build(cfg: Union[dict, nn.Module], **default_args) -> nn.Module:
+    """A registry-built part (a module given as is is kept)."""
+    if isinstance(cfg, nn.Module):
+        return cfg
+    return MODELS.build(cfg, default_args=default_args or None)
 
 
 @MODELS.register_module()
 class PromptCLIPClassifier(BaseClassifier):
     """Open-vocabulary classifier: a frozen CLIP adapted by learned prompts.
 
-    The prompt learner gives per-layer text and visual prompts; the
-    :class:`PromptedCLIP` towers encode the class prompts and the images
-    with them. With ``fuse_frozen`` (HiCroPL) the final features add the
-    frozen features: ``img = norm(norm(f_img) + norm(f_img_frozen))`` and
-    ``txt = norm(norm(f_txt) + frozen_class_text)``; logits are
-    ``exp(logit_scale) * img @ txt.T`` (Eq. 1).
+    One forward::
+
+        frozen  = frozen features some part ``needs`` (no autograd)
+        prompts = prompt_learner(**frozen it needs)          # PromptSet
+        f_txt   = backbone.encode_text(class prompts, prompts.text)
+        f_img   = backbone.encode_image(images, prompts.visual)
+        features = head(Features(f_img, f_txt, logit_scale, **frozen))
+        losses  = sum of each loss part's terms on ``features``
+
+    The classifier knows no method: the prompt learner declares its class
+    prompt (template, number of context slots, class-token position) and
+    which frozen features it reads; the head (e.g. :class:`CosineHead`,
+    HiCroPL's :class:`FusedFrozenHead`) and each loss (e.g.
+    :class:`LogitsLoss`, :class:`ConsistencyLoss`) declare theirs
+    (``needs``: ``'frozen_image'``, ``'frozen_text'``,
+    ``'zero_shot_logits'``). Frozen features are computed only when one of
+    them asks.
 
     The classes are whatever :meth:`set_classnames` was last given (the
     ``classnames`` argument, or the evaluated dataset's classes through
@@ -79,61 +99,74 @@ class PromptCLIPClassifier(BaseClassifier):
 
     Args:
         backbone (dict | PromptedCLIP): The frozen prompt-capable CLIP.
-        prompt_learner (dict | nn.Module): Built with ``clip=backbone``.
+        prompt_learner (dict | BasePromptLearner): Built with
+            ``clip=backbone``.
+        head (dict | nn.Module): Scoring head. Defaults to
+            :class:`CosineHead`.
+        losses (list[dict | nn.Module]): Loss parts, each returning a dict
+            of named terms. Defaults to cross-entropy (:class:`LogitsLoss`).
         class_text (dict, optional): Frozen class text embeddings, e.g.
             ``dict(type='DescriptionTextEmbeddings', descriptions=...)``.
-            Required by ``fuse_frozen`` and ``consistency_loss``.
+            Required when some part needs ``frozen_text`` or
+            ``zero_shot_logits``.
         classnames (list[str], optional): Initial classes.
-        fuse_frozen (bool): Add frozen features to the prompted ones.
-        loss (dict): Classification loss on the logits.
-        consistency_loss (dict, optional): E.g. ``ConsistencyLoss``.
         data_preprocessor (dict, optional): Defaults to CLIP normalisation.
         shard_text_encoding (bool): Under torch.distributed with W > 1
             ranks, each rank encodes ~1/W of the class prompts and the
             class features are all-gathered (differentiable; same loss and
             gradients as one process). Every rank must run the same number
             of forwards (as DDP training and MMEngine's evaluation with
-            ``DefaultSampler(round_up=True)`` do). Defaults to True.
+            ``DefaultSampler(round_up=True)`` do). Prompts that depend on
+            the image are never sharded. Defaults to True.
+        text_chunk_images (int): With image-conditioned text prompts
+            (``PromptSet.text_per_image``), the class prompts of this many
+            images go through the text tower per call (``C x chunk``
+            sequences), which bounds the memory of one call. Defaults to 1.
         init_cfg (dict, optional): Initialisation config.
     """
 
     def __init__(self,
                  backbone: Union[dict, nn.Module],
                  prompt_learner: Union[dict, nn.Module],
+                 head: Union[dict, nn.Module] = dict(type='CosineHead'),
+                 losses: Sequence[Union[dict, nn.Module]] = (
+                     dict(type='LogitsLoss'), ),
                  class_text: Optional[dict] = None,
                  classnames: Optional[Sequence[str]] = None,
-                 fuse_frozen: bool = True,
-                 loss: dict = dict(type='CrossEntropyLoss', loss_weight=1.0),
-                 consistency_loss: Optional[dict] = None,
                  data_preprocessor: Optional[dict] = None,
                  shard_text_encoding: bool = True,
+                 text_chunk_images: int = 1,
                  init_cfg: Optional[dict] = None):
         data_preprocessor = dict(data_preprocessor or dict(
             mean=CLIP_MEAN, std=CLIP_STD, to_rgb=True))
         data_preprocessor.setdefault('type', 'mmpretrain.ClsDataPreprocessor')
         super().__init__(
             init_cfg=init_cfg, data_preprocessor=data_preprocessor)
-        if not isinstance(backbone, nn.Module):
-            backbone = MODELS.build(backbone)
-        self.backbone = backbone
-        if not isinstance(prompt_learner, nn.Module):
-            prompt_learner = MODELS.build(
-                prompt_learner, default_args=dict(clip=backbone))
-        self.prompt_learner = prompt_learner
-        if (fuse_frozen or consistency_loss) and class_text is None:
-            raise ValueError('fuse_frozen and consistency_loss need frozen '
-                             'class text embeddings: set `class_text`.')
+        self.backbone = _build(backbone)
+        self.prompt_learner = _build(prompt_learner, clip=self.backbone)
+        self.head = _build(head)
+        self.losses = nn.ModuleList(_build(loss) for loss in losses)
+        if text_chunk_images < 1:
+            raise ValueError(
+                f'text_chunk_images must be >= 1, got {text_chunk_images}.')
+        self.text_chunk_images = text_chunk_images
+        self.needs = self._collect_needs()
+        if (self.needs & {'frozen_text', 'zero_shot_logits'}
+                and class_text is None):
+            raise ValueError(
+                f'{sorted(self.needs)} are needed (by the head, a loss or the '
+                'prompt learner): set `class_text` (the frozen class text '
+                "embeddings, e.g. dict(type='TemplateTextEmbeddings')).")
         self.class_text = MODELS.build(class_text) if isinstance(
             class_text, dict) else class_text
-        self.fuse_frozen = fuse_frozen
         self.shard_text_encoding = shard_text_encoding
-        self.loss_module = MODELS.build(loss)
-        self.consistency_loss = MODELS.build(consistency_loss) if isinstance(
-            consistency_loss, dict) else consistency_loss
 
         self.classnames: List[str] = []
         self.register_buffer(
             'class_tokens', torch.zeros(0, 0, dtype=torch.long),
+            persistent=False)
+        self.register_buffer(
+            'class_ctx_index', torch.zeros(0, 0, dtype=torch.long),
             persistent=False)
         self.register_buffer(
             'frozen_text_features', torch.zeros(0, 0), persistent=False)
@@ -142,6 +175,20 @@ class PromptCLIPClassifier(BaseClassifier):
         self.register_load_state_dict_pre_hook(_check_trainable_state)
         if classnames:
             self.set_classnames(classnames)
+
+    def _collect_needs(self) -> frozenset:
+        """Frozen features asked for by the head, the losses or the learner
+        (zero-shot logits imply both frozen feature sets)."""
+        needs = set(self.head.needs) | set(self.prompt_learner.needs)
+        for loss in self.losses:
+            needs |= set(loss.needs)
+        unknown = needs - set(FROZEN_FEATURES)
+        if unknown:
+            raise ValueError(f'Unknown needs {sorted(unknown)}; known: '
+                             f'{FROZEN_FEATURES}.')
+        if 'zero_shot_logits' in needs:
+            needs |= {'frozen_image', 'frozen_text'}
+        return frozenset(needs)
 
     # ---------------------------------------------------------------- classes
     def set_classnames(self,
@@ -177,28 +224,19 @@ class PromptCLIPClassifier(BaseClassifier):
             self.classnames = []  # recompute the frozen class text
         if classnames == self.classnames:
             return
-        prefix = self.prompt_learner.prompt_prefix
-        prompts = [f"{prefix} {c.replace('_', ' ')}." for c in classnames]
-        context = self.backbone.context_length
-        # One position more than fits: a token there means truncation.
-        untruncated = self.backbone.tokenizer(
-            prompts, context_length=context + 1)
-        too_long = [
-            c for c, t in zip(classnames, untruncated) if t[context] != 0
-        ]
-        if too_long:
-            raise ValueError(
-                f'The prompts of {too_long} do not fit the text context '
-                f'({context} tokens with n_ctx={self.prompt_learner.n_ctx}); '
-                'shorten these class names or lower n_ctx.')
-        tokens = untruncated[:, :context].contiguous()  # none was cut
+        learner = self.prompt_learner
+        tokens, ctx_index = build_class_prompts(
+            self.backbone.tokenizer, learner.class_prompt_template(),
+            classnames, learner.n_ctx, learner.class_token_position,
+            self.backbone.context_length)
         device = self.backbone.logit_scale.device
         self.class_tokens = tokens.to(device)
-        if self.class_text is not None:
+        self.class_ctx_index = ctx_index.to(device)
+        if 'frozen_text' in self.needs:
             self.frozen_text_features = self.class_text(
                 self.backbone, classnames).to(device)
         self.classnames = classnames
-        self._eval_text_features = None
+        self._invalidate_eval_cache()
 
     @property
     def _dataset_meta(self) -> dict:
@@ -223,64 +261,127 @@ class PromptCLIPClassifier(BaseClassifier):
             self.set_classnames(meta['classes'])
 
     def train(self, mode: bool = True) -> 'PromptCLIPClassifier':
-        self._eval_text_features = None
+        self._invalidate_eval_cache()
         return super().train(mode)
 
-    # --------------------------------------------------------------- features
-    def _combine(self, prompted: torch.Tensor,
-                 frozen: Optional[torch.Tensor]) -> torch.Tensor:
-        prompted = F.normalize(prompted, dim=-1)
-        if not self.fuse_frozen:
-            return prompted
-        return F.normalize(prompted + frozen, dim=-1)
+    # ------------------------------------------------------ eval text cache
+    def _invalidate_eval_cache(self) -> None:
+        """Drop the class features cached for evaluation (new classes, new
+        weights, back to training)."""
+        self._eval_text_features = None
 
-    def forward_features(self, inputs: torch.Tensor) -> Dict[str, torch.Tensor]:
+    def _cacheable(self, prompts: PromptSet) -> bool:
+        """Class features are the same for every evaluation batch: the
+        learner is pure and its text prompts do not depend on the image."""
+        return (not self.training and self.prompt_learner.is_pure
+                and not prompts.text_per_image)
+
+    def _class_text_features(self, prompts: PromptSet) -> torch.Tensor:
+        """Prompted class features, encoded once per evaluation when
+        :meth:`_cacheable`.
+
+        Returns:
+            torch.Tensor: ``[C, D]``, or ``[B, C, D]`` for image-conditioned
+            prompts.
+        """
+        cache = self._cacheable(prompts)
+        if cache and self._eval_text_features is not None:
+            return self._eval_text_features
+        text = self.encode_class_prompts(prompts)
+        if cache:
+            self._eval_text_features = text.detach()
+        return text
+
+    # --------------------------------------------------------------- features
+    @property
+    def _ctx_index(self) -> Optional[torch.Tensor]:
+        """Context-slot positions ``[C, n]``; None for the default layout
+        (right after SOS), which the towers handle without an index."""
+        if self.prompt_learner.class_token_position == 'end':
+            return None
+        return self.class_ctx_index
+
+    def encode_class_prompts(self, prompts: PromptSet) -> torch.Tensor:
+        """Prompted text-tower features of the class prompts.
+
+        Args:
+            prompts (PromptSet): The learner's prompts.
+
+        Returns:
+            torch.Tensor: ``[C, D]`` (class-sharded under torch.distributed,
+            see ``shard_text_encoding``), or ``[B, C, D]`` when the text
+            prompts depend on the image, encoded ``text_chunk_images``
+            images at a time.
+        """
+        if not prompts.text_per_image:
+            return sharded_encode_text(
+                self.backbone.encode_text, self.class_tokens, prompts.text,
+                enabled=self.shard_text_encoding, ctx_index=self._ctx_index)
+        num_images = next(p.shape[0] for p in prompts.text
+                          if p is not None and p.dim() == 3)
+        num_classes = self.class_tokens.shape[0]
+        chunks = []
+        for start in range(0, num_images, self.text_chunk_images):
+            stop = min(start + self.text_chunk_images, num_images)
+            # shape = [(stop - start) * C, n, W]: image-major, class-minor
+            text = [
+                p[start:stop].repeat_interleave(num_classes, dim=0)
+                if p is not None and p.dim() == 3 else p for p in prompts.text
+            ]
+            ctx_index = self._ctx_index
+            if ctx_index is not None:
+                ctx_index = ctx_index.repeat(stop - start, 1)
+            features = self.backbone.encode_text(
+                self.class_tokens.repeat(stop - start, 1), text, ctx_index)
+            chunks.append(features.unflatten(0, (stop - start, num_classes)))
+        return torch.cat(chunks)  # shape = [B, C, D]
+
+    def frozen_features(self, inputs: torch.Tensor) -> Dict[str, torch.Tensor]:
+        """The frozen features in :attr:`needs` (no autograd).
+
+        Returns:
+            dict: ``frozen_image`` ``[B, D]`` (unit norm), ``frozen_text``
+            ``[C, D]`` (unit norm), ``zero_shot_logits`` ``[B, C]``, each
+            only when needed.
+        """
+        out = {}
+        if 'frozen_image' in self.needs:
+            with torch.no_grad():
+                out['frozen_image'] = F.normalize(
+                    self.backbone.encode_image(inputs), dim=-1)
+        if 'frozen_text' in self.needs:
+            out['frozen_text'] = self.frozen_text_features
+        if 'zero_shot_logits' in self.needs:
+            out['zero_shot_logits'] = self.backbone.logit_scale.exp() * (
+                out['frozen_image'] @ out['frozen_text'].t())
+        return out
+
+    def forward_features(self, inputs: torch.Tensor) -> Features:
         """All features of one forward.
 
         Args:
             inputs (Tensor): Normalised images ``[B, 3, H, W]``.
 
         Returns:
-            dict: ``image_prompted_raw`` / ``text_prompted_raw`` (tower
-            outputs ``[B, D]`` / ``[C, D]``), ``frozen_image`` (normalised
-            frozen image features ``[B, D]``, when used), ``image_features``,
-            ``text_features`` (final normalised features) and ``logits``
-            ``[B, C]``.
+            Features: Tower outputs, the frozen features that are needed and
+            the head's final features and logits ``[B, C]``.
         """
         if not self.classnames:
             raise RuntimeError(
                 'No classes set: pass `classnames` or call set_classnames() '
                 '(ClassNamesHook does it from the dataset).')
-        out = {}
-        prompts = self.prompt_learner()
-        if self.fuse_frozen or self.consistency_loss is not None:
-            with torch.no_grad():
-                out['frozen_image'] = F.normalize(
-                    self.backbone.encode_image(inputs), dim=-1)
-        # Pure prompt learners give the same class features for every eval
-        # batch: encode the class prompts once per evaluation.
-        cache_text = not self.training and self.prompt_learner.is_pure
-        text = self._eval_text_features if cache_text else None
-        if text is None:
-            out['text_prompted_raw'] = sharded_encode_text(
-                self.backbone.encode_text, self.class_tokens, prompts.text,
-                enabled=self.shard_text_encoding)
-            text = self._combine(out['text_prompted_raw'],
-                                 self.frozen_text_features)
-            if cache_text:
-                self._eval_text_features = text.detach()
-        out['image_prompted_raw'] = self.backbone.encode_image(
-            inputs, prompts.visual)
-        out['image_features'] = self._combine(out['image_prompted_raw'],
-                                              out.get('frozen_image'))
-        out['text_features'] = text
-        out['logits'] = self.backbone.logit_scale.exp() * (
-            out['image_features'] @ text.t())
-        return out
+        frozen = self.frozen_features(inputs)
+        prompts = self.prompt_learner(
+            **{k: frozen[k] for k in self.prompt_learner.needs})
+        text = self._class_text_features(prompts)
+        image = self.backbone.encode_image(inputs, prompts.visual)
+        return self.head(
+            Features(image_raw=image, text_raw=text,
+                     logit_scale=self.backbone.logit_scale, **frozen))
 
     def extract_feat(self, inputs: torch.Tensor) -> torch.Tensor:
         """Final normalised image features ``[B, D]``."""
-        return self.forward_features(inputs)['image_features']
+        return self.forward_features(inputs).image
 
     # ---------------------------------------------------------------- forward
     def forward(self,
@@ -288,7 +389,7 @@ class PromptCLIPClassifier(BaseClassifier):
                 data_samples: Optional[List[DataSample]] = None,
                 mode: str = 'tensor'):
         if mode == 'tensor':
-            return self.forward_features(inputs)['logits']
+            return self.forward_features(inputs).logits
         if mode == 'loss':
             return self.loss(inputs, data_samples)
         if mode == 'predict':
@@ -297,23 +398,23 @@ class PromptCLIPClassifier(BaseClassifier):
 
     def loss(self, inputs: torch.Tensor,
              data_samples: List[DataSample]) -> Dict[str, torch.Tensor]:
-        """Cross-entropy (Eq. 4) plus the weighted consistency terms (Eq. 6)."""
+        """The terms of every loss part (e.g. HiCroPL Eq. 4 and Eq. 6)."""
         return self.compute_losses(self.forward_features(inputs), data_samples)
 
-    def compute_losses(self, features: Dict[str, torch.Tensor],
+    def compute_losses(self, features: Features,
                        data_samples: List[DataSample]
                        ) -> Dict[str, torch.Tensor]:
         """Losses from the output of :meth:`forward_features`."""
-        logits = features['logits']
         labels = torch.cat([s.gt_label for s in data_samples]).to(
-            logits.device)
-        losses = dict(loss_ce=self.loss_module(logits, labels))
-        if self.consistency_loss is not None:
-            losses.update(
-                self.consistency_loss(features['text_features'],
-                                      self.frozen_text_features,
-                                      features['image_features'],
-                                      features['frozen_image']))
+            features.logits.device)
+        losses: Dict[str, torch.Tensor] = {}
+        for part in self.losses:
+            terms = part(features, labels)
+            clash = sorted(set(terms) & set(losses))
+            if clash:
+                raise ValueError(f'Two loss parts return the terms {clash}; '
+                                 'give them different names.')
+            losses.update(terms)
         return losses
 
     def predict(self,
@@ -321,7 +422,7 @@ class PromptCLIPClassifier(BaseClassifier):
                 data_samples: Optional[List[DataSample]] = None
                 ) -> List[DataSample]:
         """Scores (softmax of the logits) and labels over the current classes."""
-        logits = self.forward_features(inputs)['logits']
+        logits = self.forward_features(inputs).logits
         scores = F.softmax(logits, dim=1)
         labels = scores.argmax(dim=1, keepdim=True).detach()
         if data_samples is None:

@@ -1,3 +1,4 @@
 from .consistency_loss import ConsistencyLoss
+from .logits_loss import LogitsLoss
 
-__all__ = ['ConsistencyLoss']
+__all__ = ['ConsistencyLoss', 'LogitsLoss']

@@ -6,6 +6,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from mmpretrain.registry import MODELS
+from ..utils.features import Features
 
 CRITERIA = ('cosine', 'l1', 'mse')
 
@@ -17,11 +18,18 @@ class ConsistencyLoss(nn.Module):
     ``d`` is ``1 - mean cosine similarity`` (``'cosine'``, the paper's),
     the mean absolute error (``'l1'``) or the mean squared error (``'mse'``).
 
+    ``W`` / ``V`` are the head's final class / image features and
+    ``W_frozen`` / ``V_frozen`` the frozen ones (reference README 4f).
+
     Args:
         criterion (str): ``'cosine'``, ``'l1'`` or ``'mse'``.
         loss_weight (float): ``lambda`` of Eq. 6.
         eps (float): Cosine-similarity epsilon.
+
+    Attributes:
+        needs (frozenset[str]): ``frozen_image`` and ``frozen_text``.
     """
+    needs = frozenset({'frozen_image', 'frozen_text'})
 
     def __init__(self,
                  criterion: str = 'cosine',
@@ -45,19 +53,16 @@ class ConsistencyLoss(nn.Module):
             return F.l1_loss(features, frozen)
         return F.mse_loss(features, frozen)
 
-    def forward(self, text_features: torch.Tensor, frozen_text: torch.Tensor,
-                image_features: torch.Tensor,
-                frozen_image: torch.Tensor) -> Dict[str, torch.Tensor]:
+    def forward(self, features: Features,
+                labels: torch.Tensor) -> Dict[str, torch.Tensor]:
         """Weighted text and image terms.
 
-        Args:
-            text_features (Tensor): Class features ``[C, D]``.
-            frozen_text (Tensor): Frozen class features ``[C, D]``.
-            image_features (Tensor): Image features ``[B, D]``.
-            frozen_image (Tensor): Frozen image features ``[B, D]``.
+        Reads ``features.text`` ``[C, D]`` vs ``features.frozen_text``
+        ``[C, D]`` and ``features.image`` ``[B, D]`` vs
+        ``features.frozen_image`` ``[B, D]``; ``labels`` are unused.
         """
         return dict(
             loss_text_consistency=self.loss_weight *
-            self.distance(text_features, frozen_text),
+            self.distance(features.text, features.frozen_text),
             loss_image_consistency=self.loss_weight *
-            self.distance(image_features, frozen_image))
+            self.distance(features.image, features.frozen_image))

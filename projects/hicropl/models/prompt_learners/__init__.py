@@ -1,4 +1,7 @@
+from .base import CLASS_TOKEN_POSITIONS, BasePromptLearner, PromptSet
 from .blocks import KnowledgeMapper, LayerKnowledgeProxy
-from .hicropl import HiCroPLPromptLearner, LayerPromptSet
+from .hicropl import HiCroPLPromptLearner
+from .hicropl_official import HiCroPLOfficialPromptLearner
 
-__all__ = ['HiCroPLPromptLearner', 'KnowledgeMapper', 'LayerKnowledgeProxy', 'LayerPromptSet']
+__all__ = ['BasePromptLearner', 'CLASS_TOKEN_POSITIONS', 'HiCroPLOfficialPromptLearner',
+           'HiCroPLPromptLearner', 'KnowledgeMapper', 'LayerKnowledgeProxy', 'PromptSet']

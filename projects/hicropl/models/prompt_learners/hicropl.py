@@ -1,30 +1,16 @@
 """HiCroPL's cross-modal prompt learner (paper Sec. 3.2)."""
-from typing import List, NamedTuple, Optional, Tuple
+from typing import List, Optional, Tuple
 
 import torch
 import torch.nn as nn
-from mmengine.logging import MMLogger
-from mmengine.model import BaseModule
 
 from mmpretrain.registry import MODELS
+from .base import BasePromptLearner, PromptSet
 from .blocks import KnowledgeMapper, LayerKnowledgeProxy
-
-SEMANTICS = ('paper', 'official')
-
-
-class LayerPromptSet(NamedTuple):
-    """Per-layer prompts as the towers consume them.
-
-    Attributes:
-        text (list[Tensor]): ``depth`` tensors ``[n_ctx, text_width]``.
-        visual (list[Tensor]): ``depth`` tensors ``[n_ctx, vision_width]``.
-    """
-    text: List[torch.Tensor]
-    visual: List[torch.Tensor]
 
 
 @MODELS.register_module()
-class HiCroPLPromptLearner(BaseModule):
+class HiCroPLPromptLearner(BasePromptLearner):
     """Deep text and visual prompts with a bidirectional knowledge flow.
 
     In layers ``0..k-1`` the text prompts flow into the visual prompts, in
@@ -34,20 +20,11 @@ class HiCroPLPromptLearner(BaseModule):
     prompts with a single :class:`KnowledgeMapper` attending to all those
     proxies (Eq. 3, 7-10).
 
-    Two semantics:
-
-    * ``'paper'``: the mapper and LKPs are ordinary differentiable modules;
-      the prompts given to the towers are the mapper outputs computed from
-      the learnable prompts, so every parameter gets a gradient and
-      ``forward`` is a pure function of the parameters.
-    * ``'official'``: the authors' implementation. Every forward (training
-      and evaluation) writes the mapper outputs into the prompt parameters
-      in place, outside autograd; the towers see those parameters, so the
-      mapper, the LKPs and the proxies never receive a gradient and the
-      mapping compounds from call to call. The visual prompts of all layers,
-      and the proxy tokens of each direction, start from identical values.
-      The context is initialised from ``ctx_init`` only when
-      ``n_ctx <= 4``.
+    The mapper and LKPs are ordinary differentiable modules: the prompts
+    given to the towers are the mapper outputs computed from the learnable
+    prompts, so every parameter gets a gradient and ``forward`` is a pure
+    function of the parameters. :class:`HiCroPLOfficialPromptLearner`
+    reproduces the authors' code instead.
 
     Args:
         clip (PromptedCLIP): The backbone; only its widths, depth, tokenizer
@@ -62,7 +39,6 @@ class HiCroPLPromptLearner(BaseModule):
         num_heads (int): Heads of the LKP and mapper attentions.
         mlp_ratio (float): Mapper FFN hidden width / prompt width.
         prompt_std (float): Std of the random prompt initialisation.
-        semantics (str): ``'paper'`` or ``'official'``.
         init_cfg (dict, optional): Unused; see :meth:`_init_prompts`.
     """
 
@@ -75,16 +51,14 @@ class HiCroPLPromptLearner(BaseModule):
                  num_heads: int = 8,
                  mlp_ratio: float = 4.0,
                  prompt_std: float = 0.02,
-                 semantics: str = 'paper',
                  init_cfg: Optional[dict] = None):
         super().__init__(init_cfg=init_cfg)
         text_width, vision_width = clip.text_width, clip.vision_width
-        self._validate(clip, n_ctx, depth, cross_layer, num_heads, semantics,
+        self._validate(clip, n_ctx, depth, cross_layer, num_heads,
                        text_width, vision_width)
         self.n_ctx = n_ctx
         self.depth = depth
         self.cross_layer = cross_layer
-        self.semantics = semantics
 
         self.text_prompts = nn.ParameterList(
             nn.Parameter(torch.empty(n_ctx, text_width)) for _ in range(depth))
@@ -105,16 +79,13 @@ class HiCroPLPromptLearner(BaseModule):
             mlp_ratio) if cross_layer < depth else None
 
         self.prompt_prefix, ctx_vectors = self._context_init(
-            clip, ctx_init, n_ctx, semantics)
+            clip, ctx_init, n_ctx)
         self._init_prompts(ctx_vectors, prompt_std)
 
     # ------------------------------------------------------------------ setup
     @staticmethod
-    def _validate(clip, n_ctx, depth, cross_layer, num_heads, semantics,
-                  text_width, vision_width) -> None:
-        if semantics not in SEMANTICS:
-            raise ValueError(f'semantics must be one of {SEMANTICS}, got '
-                             f'{semantics!r}')
+    def _validate(clip, n_ctx, depth, cross_layer, num_heads, text_width,
+                  vision_width) -> None:
         # SOS + n_ctx words + at least one class-name token + '.' + EOT
         max_ctx = clip.context_length - 4
         if not 1 <= n_ctx <= max_ctx:
@@ -140,9 +111,8 @@ class HiCroPLPromptLearner(BaseModule):
                     f'num_heads={num_heads} must divide the tower widths '
                     f'({text_width}, {vision_width}).')
 
-    @staticmethod
-    def _context_init(clip, ctx_init: str, n_ctx: int,
-                      semantics: str) -> Tuple[str, Optional[torch.Tensor]]:
+    def _context_init(self, clip, ctx_init: str,
+                      n_ctx: int) -> Tuple[str, Optional[torch.Tensor]]:
         """Class-prompt prefix and the initial layer-0 text prompt.
 
         Returns:
@@ -153,21 +123,20 @@ class HiCroPLPromptLearner(BaseModule):
         if ctx_init:
             tokens = clip.tokenize([ctx_init])  # shape = [1, L]
             num_words = int(tokens.argmax(dim=-1)) - 1
-            usable = n_ctx <= 4 if semantics == 'official' else (
-                n_ctx <= num_words)
-            if usable:
+            if self._use_ctx_init(ctx_init, n_ctx, num_words):
                 with torch.no_grad():
                     ctx = clip.embed_tokens(tokens)[0, 1:1 + n_ctx].clone()
                 return ctx_init, ctx
-            if semantics == 'paper':
-                raise ValueError(
-                    f'ctx_init={ctx_init!r} has {num_words} tokens but '
-                    f'n_ctx={n_ctx}: set n_ctx <= {num_words} or '
-                    f"ctx_init=''.")
-            MMLogger.get_current_instance().warning(
-                f'official semantics: ctx_init is ignored for n_ctx={n_ctx} '
-                f'> 4 (random context), as in the authors\' code.')
         return ' '.join(['X'] * n_ctx), None
+
+    def _use_ctx_init(self, ctx_init: str, n_ctx: int, num_words: int) -> bool:
+        """Whether ``ctx_init`` (``num_words`` tokens) initialises the
+        context: it must cover the ``n_ctx`` tokens."""
+        if n_ctx <= num_words:
+            return True
+        raise ValueError(
+            f'ctx_init={ctx_init!r} has {num_words} tokens but '
+            f"n_ctx={n_ctx}: set n_ctx <= {num_words} or ctx_init=''.")
 
     def _init_prompts(self, ctx: Optional[torch.Tensor], std: float) -> None:
         with torch.no_grad():
@@ -175,23 +144,14 @@ class HiCroPLPromptLearner(BaseModule):
                 nn.init.normal_(prompt, std=std)
             if ctx is not None:
                 self.text_prompts[0].copy_(ctx)
-            if self.semantics == 'official':
-                # The authors build every layer's visual prompt and each
-                # direction's proxies from one tensor: identical start values.
-                for group in (list(self.visual_prompts),
-                              [m.proxy for m in self.text_proxies],
-                              [m.proxy for m in self.visual_proxies]):
-                    for param in group[1:]:
-                        param.copy_(group[0])
 
     def init_weights(self) -> None:
         """Initialisation happens at construction (kept deterministic)."""
 
     # ---------------------------------------------------------------- forward
-    @property
-    def is_pure(self) -> bool:
-        """Whether ``forward`` is a pure function of the parameters."""
-        return self.semantics == 'paper'
+    def class_prompt_template(self) -> str:
+        """``'<prefix> {}.'``: the init words or ``n_ctx`` placeholders."""
+        return f'{self.prompt_prefix} {{}}.'
 
     def map_prompts(
         self, text: List[torch.Tensor], visual: List[torch.Tensor]
@@ -221,20 +181,8 @@ class HiCroPLPromptLearner(BaseModule):
             text[k:] = mapped.split(n)
         return text, visual
 
-    def forward(self) -> LayerPromptSet:
-        """Prompts of every layer for the text and image towers."""
+    def forward(self) -> PromptSet:
+        """Prompts of every layer: ``depth`` text prompts ``[n_ctx, W_t]``
+        and ``depth`` visual prompts ``[n_ctx, W_v]`` (Eq. 2-3 applied)."""
         text, visual = list(self.text_prompts), list(self.visual_prompts)
-        if self.semantics == 'paper':
-            return LayerPromptSet(*self.map_prompts(text, visual))
-        return self._forward_official(text, visual)
-
-    def _forward_official(self, text: List[nn.Parameter],
-                          visual: List[nn.Parameter]) -> LayerPromptSet:
-        """The authors' in-place update (deliberate parameter mutation)."""
-        with torch.no_grad():
-            mapped_text, mapped_visual = self.map_prompts(text, visual)
-            for param, value in zip(text + visual,
-                                    mapped_text + mapped_visual):
-                if value is not param:
-                    param.copy_(value)
-        return LayerPromptSet(text, visual)
+        return PromptSet(*self.map_prompts(text, visual))

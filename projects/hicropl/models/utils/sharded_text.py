@@ -152,13 +152,33 @@ def text_tokens_per_rank(num_classes: int, seq_len: int,
     return math.ceil(num_classes / world_size) * seq_len
 
 
+def _rows(prompts: Optional[Sequence[Optional[torch.Tensor]]],
+          rows: torch.Tensor) -> Optional[list]:
+    """Per-layer prompts restricted to ``rows``: per-sequence prompts
+    ``[N, n, W]`` are indexed, shared ones ``[n, W]`` kept."""
+    if prompts is None:
+        return None
+    return [
+        p[rows.to(p.device)] if p is not None and p.dim() == 3 else p
+        for p in prompts
+    ]
+
+
+def _layout_kwargs(ctx_index: Optional[torch.Tensor]) -> dict:
+    """``ctx_index`` as a keyword only when set (plain ``(tokens,
+    prompts)`` encoders stay valid for the default layout)."""
+    return {} if ctx_index is None else dict(ctx_index=ctx_index)
+
+
 def sharded_encode_text(encode_text: Callable[..., torch.Tensor],
                         tokens: torch.Tensor,
                         prompts: Optional[Sequence[torch.Tensor]] = None,
                         enabled: bool = True,
-                        group: Optional[dist.ProcessGroup] = None
+                        group: Optional[dist.ProcessGroup] = None,
+                        ctx_index: Optional[torch.Tensor] = None
                         ) -> torch.Tensor:
-    """``encode_text(tokens, prompts)`` with the classes split over ranks.
+    """``encode_text(tokens, prompts, ctx_index)`` with the classes split
+    over ranks.
 
     With ``enabled`` and more than one rank in ``group``, this rank encodes
     the rows :func:`shard_indices` gives it and the shards are assembled
@@ -167,16 +187,18 @@ def sharded_encode_text(encode_text: Callable[..., torch.Tensor],
     why DDP's averaging then gives the single-process gradient). Every rank
     of ``group`` must call it together, with the same ``tokens``. Otherwise
     (disabled, one rank, no process group) this is
-    ``encode_text(tokens, prompts)``.
+    ``encode_text(tokens, prompts, ctx_index)``.
 
     Args:
-        encode_text (callable): ``(tokens [N, L], prompts) -> [N, D]``, e.g.
-            :meth:`PromptedCLIP.encode_text`. Prompts must be shared by all
-            classes (``[n_ctx, width]`` per layer).
+        encode_text (callable): ``(tokens [N, L], prompts[, ctx_index=])
+            -> [N, D]``, e.g. :meth:`PromptedCLIP.encode_text`.
         tokens (torch.Tensor): Token ids of all classes ``[C, L]``.
-        prompts (sequence of Tensor, optional): Per-layer prompts.
+        prompts (sequence of Tensor, optional): Per-layer prompts, shared
+            ``[n_ctx, width]`` or per class ``[C, n_ctx, width]``.
         enabled (bool): Shard when running distributed. Defaults to True.
         group (ProcessGroup, optional): Defaults to the default group.
+        ctx_index (torch.Tensor, optional): Context-slot positions
+            ``[C, n_ctx]`` (None: right after SOS).
 
     Returns:
         torch.Tensor: Features of all classes ``[C, D]``, identical on every
@@ -184,9 +206,12 @@ def sharded_encode_text(encode_text: Callable[..., torch.Tensor],
     """
     world_size = dist_world_size(group)
     if not enabled or world_size == 1:
-        return encode_text(tokens, prompts)
+        return encode_text(tokens, prompts, **_layout_kwargs(ctx_index))
     num_classes = tokens.shape[0]
     rows = shard_indices(num_classes, world_size, dist.get_rank(group))
-    local = encode_text(tokens[rows.to(tokens.device)], prompts)
+    rows = rows.to(tokens.device)
+    local = encode_text(
+        tokens[rows], _rows(prompts, rows),
+        **_layout_kwargs(None if ctx_index is None else ctx_index[rows]))
     # shape = [W * ceil(C / W), D] -> [C, D] (padded rows dropped)
     return all_gather_rows(local, group)[:num_classes]
