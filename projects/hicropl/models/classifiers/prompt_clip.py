@@ -225,6 +225,7 @@ class PromptCLIPClassifier(BaseClassifier):
         if classnames == self.classnames:
             return
         learner = self.prompt_learner
+        learner.check_classnames(classnames)
         tokens, ctx_index = build_class_prompts(
             self.backbone.tokenizer, learner.class_prompt_template(),
             classnames, learner.n_ctx, learner.class_token_position,

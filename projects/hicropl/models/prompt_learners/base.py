@@ -1,6 +1,6 @@
 """What every prompt learner gives the prompted CLIP towers."""
 from dataclasses import dataclass, field
-from typing import List, Optional
+from typing import List, Optional, Sequence
 
 import torch
 from mmengine.model import BaseModule
@@ -59,6 +59,11 @@ class BasePromptLearner(BaseModule):
         """The class prompt with ``{}`` for the class name, e.g.
         ``'X X X X {}.'`` (underscores of class names become spaces)."""
         return ' '.join(['X'] * self.n_ctx + ['{}.'])
+
+    def check_classnames(self, classnames: Sequence[str]) -> None:
+        """Raise ``ValueError`` when the learner cannot classify among
+        ``classnames`` (e.g. class-specific contexts learned for another
+        number of classes). Any class list is fine by default."""
 
     def forward(self, **frozen: torch.Tensor) -> PromptSet:
         """Prompts of every layer of both towers.
