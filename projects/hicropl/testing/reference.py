@@ -1,7 +1,9 @@
 """Read the reference outputs of the authors' code (``shared/reference``).
 
 A reference root holds ``tiny_clip_recipe.json``, ``cases/<id>/`` (one
-HiCroPL configuration each) and ``fewshot/``. Roots are the repository's
+HiCroPL configuration each), ``baselines/<method>_<setting>/`` (the other
+methods of the authors' repository, same format, ``case.json`` names the
+``method``) and ``fewshot/``. Roots are the repository's
 ``../shared/reference`` and, when set, ``$HICROPL_REFERENCE_DIR``.
 """
 import fnmatch
@@ -103,8 +105,14 @@ class ReferenceCase:
         return self.meta['config']
 
     @property
-    def descriptions_file(self) -> str:
-        return osp.join(self.folder, self.meta['descriptions_file'])
+    def method(self) -> str:
+        """``'HiCroPL'`` for ``cases/``, else the case's ``method``."""
+        return self.meta.get('method', 'HiCroPL')
+
+    @property
+    def descriptions_file(self) -> Optional[str]:
+        name = self.meta.get('descriptions_file')
+        return osp.join(self.folder, name) if name else None
 
     def __getitem__(self, key: str) -> np.ndarray:
         return self.arrays[key]
@@ -155,13 +163,36 @@ class ReferenceCase:
         return values
 
 
-def find_reference_cases() -> List[str]:
-    """Every ``cases/<id>`` folder of every reference root."""
+def _case_folders(kind: str) -> List[str]:
     cases = []
     for root in reference_roots():
-        folder = osp.join(root, 'cases')
+        folder = osp.join(root, kind)
         if osp.isdir(folder):
             cases += sorted(
                 osp.join(folder, c) for c in os.listdir(folder)
                 if osp.isdir(osp.join(folder, c)))
     return cases
+
+
+def find_reference_cases() -> List[str]:
+    """Every ``cases/<id>`` folder (HiCroPL) of every reference root."""
+    return _case_folders('cases')
+
+
+def find_baseline_cases(method: str) -> List[str]:
+    """Every ``baselines/<id>`` folder of ``method`` (e.g. ``'CoOp'``) of
+    every reference root: the ``method`` of its ``case.json``, or, for a
+    folder whose ``case.json`` cannot be read, the folder-name prefix
+    ``<method lower case>_`` (so that a broken case fails its test instead
+    of vanishing)."""
+    found = []
+    for folder in _case_folders('baselines'):
+        try:
+            with open(osp.join(folder, 'case.json')) as f:
+                named = json.load(f).get('method')
+        except (OSError, ValueError):
+            named = None
+        if named == method or (named is None and osp.basename(folder)
+                               .startswith(method.lower() + '_')):
+            found.append(folder)
+    return found
