@@ -83,8 +83,8 @@ def build_class_prompts(tokenize: Callable[..., torch.Tensor],
     if too_long:
         raise ClassPromptError(
             f'The prompts of {too_long} do not fit the text context '
-            f'({context_length} tokens with {n_ctx} context tokens); shorten '
-            'these class names or lower n_ctx.')
+            f'({context_length} tokens with n_ctx={n_ctx}); shorten these '
+            'class names or lower n_ctx.')
     tokens = untruncated[:, :context_length].contiguous()
     ctx_index = torch.arange(1, 1 + n_ctx).expand(len(names), n_ctx)
     if position == 'end':
