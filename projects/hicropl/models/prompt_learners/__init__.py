@@ -1,7 +1,8 @@
 from .base import CLASS_TOKEN_POSITIONS, BasePromptLearner, PromptSet
 from .blocks import KnowledgeMapper, LayerKnowledgeProxy
+from .coop import CoOpPromptLearner
 from .hicropl import HiCroPLPromptLearner
 from .hicropl_official import HiCroPLOfficialPromptLearner
 
-__all__ = ['BasePromptLearner', 'CLASS_TOKEN_POSITIONS', 'HiCroPLOfficialPromptLearner',
+__all__ = ['BasePromptLearner', 'CLASS_TOKEN_POSITIONS', 'CoOpPromptLearner', 'HiCroPLOfficialPromptLearner',
            'HiCroPLPromptLearner', 'KnowledgeMapper', 'LayerKnowledgeProxy', 'PromptSet']
