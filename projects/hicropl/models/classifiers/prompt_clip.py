@@ -8,6 +8,7 @@ import torch.nn.functional as F
 from mmpretrain.models.classifiers import BaseClassifier
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
+from ...errors import CheckpointError, ConfigError, DataError, UserError
 from ..utils import sharded_encode_text
 
 # OpenAI CLIP image normalisation (0..255 scale, as ClsDataPreprocessor wants).
@@ -15,8 +16,12 @@ CLIP_MEAN = [0.48145466 * 255, 0.4578275 * 255, 0.40821073 * 255]
 CLIP_STD = [0.26862954 * 255, 0.26130258 * 255, 0.27577711 * 255]
 
 
-class CheckpointMismatchError(RuntimeError):
+class CheckpointMismatchError(CheckpointError):
     """A checkpoint's trainable tensors do not fit the model."""
+
+
+class NoClassesError(UserError, RuntimeError):
+    """Classification was asked of a model that has no classes yet."""
 
 
 def _names(keys: List[str], limit: int = 8) -> str:
@@ -121,8 +126,8 @@ class PromptCLIPClassifier(BaseClassifier):
                 prompt_learner, default_args=dict(clip=backbone))
         self.prompt_learner = prompt_learner
         if (fuse_frozen or consistency_loss) and class_text is None:
-            raise ValueError('fuse_frozen and consistency_loss need frozen '
-                             'class text embeddings: set `class_text`.')
+            raise ConfigError('fuse_frozen and consistency_loss need frozen '
+                              'class text embeddings: set `class_text`.')
         self.class_text = MODELS.build(class_text) if isinstance(
             class_text, dict) else class_text
         self.fuse_frozen = fuse_frozen
@@ -137,7 +142,10 @@ class PromptCLIPClassifier(BaseClassifier):
             persistent=False)
         self.register_buffer(
             'frozen_text_features', torch.zeros(0, 0), persistent=False)
+        # Class features of the current evaluation and what they were
+        # computed from (see _text_cache_key).
         self._eval_text_features: Optional[torch.Tensor] = None
+        self._eval_text_key: Optional[tuple] = None
         self._extra_dataset_meta: dict = {}
         self.register_load_state_dict_pre_hook(_check_trainable_state)
         if classnames:
@@ -160,13 +168,13 @@ class PromptCLIPClassifier(BaseClassifier):
         """
         classnames = [str(c) for c in classnames]
         if not classnames:
-            raise ValueError(
+            raise DataError(
                 'The class list is empty: the dataset (ClassNamesHook reads '
                 'its `classes`) or `classnames=[...]` must name at least one '
                 'class.')
         duplicates = sorted({c for c in classnames if classnames.count(c) > 1})
         if duplicates:
-            raise ValueError(
+            raise DataError(
                 f'Duplicate class names {duplicates}: each class needs its '
                 'own name (it keys the text prompt and the descriptions); '
                 "rename them apart, e.g. 'crane (bird)' and 'crane "
@@ -187,7 +195,7 @@ class PromptCLIPClassifier(BaseClassifier):
             c for c, t in zip(classnames, untruncated) if t[context] != 0
         ]
         if too_long:
-            raise ValueError(
+            raise DataError(
                 f'The prompts of {too_long} do not fit the text context '
                 f'({context} tokens with n_ctx={self.prompt_learner.n_ctx}); '
                 'shorten these class names or lower n_ctx.')
@@ -234,6 +242,43 @@ class PromptCLIPClassifier(BaseClassifier):
             return prompted
         return F.normalize(prompted + frozen, dim=-1)
 
+    def _image_features(self, inputs: torch.Tensor,
+                        visual_prompts: Sequence[torch.Tensor]
+                        ) -> Dict[str, torch.Tensor]:
+        """Image part of :meth:`forward_features` (needs no classes)."""
+        out = {}
+        if self.fuse_frozen or self.consistency_loss is not None:
+            with torch.no_grad():
+                out['frozen_image'] = F.normalize(
+                    self.backbone.encode_image(inputs), dim=-1)
+        out['image_prompted_raw'] = self.backbone.encode_image(
+            inputs, visual_prompts)
+        out['image_features'] = self._combine(out['image_prompted_raw'],
+                                              out.get('frozen_image'))
+        return out
+
+    def _text_cache_key(self) -> Optional[tuple]:
+        """What the cached class features were computed from.
+
+        Every parameter (its identity, storage and version counter, which
+        in-place writes such as ``load_state_dict`` on any submodule,
+        ``copy_`` and optimizer steps bump; ``.to()`` gives new storage),
+        the class tokens and frozen class features, and the autocast state.
+        None when it cannot be told (inference-mode tensors have no
+        version counter): then nothing is cached.
+        """
+        tensors = [
+            *self.parameters(), self.class_tokens, self.frozen_text_features
+        ]
+        if any(t.is_inference() for t in tensors):
+            return None
+        device = self.class_tokens.device.type
+        autocast = torch.is_autocast_enabled(device) and (
+            torch.get_autocast_dtype(device))
+        return autocast, tuple(
+            (id(t), t.data_ptr(), t._version, t.dtype, t.device)
+            for t in tensors)
+
     def forward_features(self, inputs: torch.Tensor) -> Dict[str, torch.Tensor]:
         """All features of one forward.
 
@@ -248,39 +293,48 @@ class PromptCLIPClassifier(BaseClassifier):
             ``[B, C]``.
         """
         if not self.classnames:
-            raise RuntimeError(
+            raise NoClassesError(
                 'No classes set: pass `classnames` or call set_classnames() '
                 '(ClassNamesHook does it from the dataset).')
-        out = {}
         prompts = self.prompt_learner()
-        if self.fuse_frozen or self.consistency_loss is not None:
-            with torch.no_grad():
-                out['frozen_image'] = F.normalize(
-                    self.backbone.encode_image(inputs), dim=-1)
+        out = self._image_features(inputs, prompts.visual)
         # Pure prompt learners give the same class features for every eval
-        # batch: encode the class prompts once per evaluation.
-        cache_text = not self.training and self.prompt_learner.is_pure
-        text = self._eval_text_features if cache_text else None
+        # batch: encode the class prompts once per evaluation, as long as
+        # nothing they depend on changed. Not with autograd on: cached
+        # features are detached.
+        key = None
+        if (not self.training and self.prompt_learner.is_pure
+                and not torch.is_grad_enabled()):
+            key = self._text_cache_key()
+        text = self._eval_text_features
+        if key is None or self._eval_text_key != key:
+            text = None
         if text is None:
             out['text_prompted_raw'] = sharded_encode_text(
                 self.backbone.encode_text, self.class_tokens, prompts.text,
                 enabled=self.shard_text_encoding)
             text = self._combine(out['text_prompted_raw'],
                                  self.frozen_text_features)
-            if cache_text:
+            if key is not None:
                 self._eval_text_features = text.detach()
-        out['image_prompted_raw'] = self.backbone.encode_image(
-            inputs, prompts.visual)
-        out['image_features'] = self._combine(out['image_prompted_raw'],
-                                              out.get('frozen_image'))
+                self._eval_text_key = key
         out['text_features'] = text
         out['logits'] = self.backbone.logit_scale.exp() * (
             out['image_features'] @ text.t())
         return out
 
     def extract_feat(self, inputs: torch.Tensor) -> torch.Tensor:
-        """Final normalised image features ``[B, D]``."""
-        return self.forward_features(inputs)['image_features']
+        """Final normalised image features ``[B, D]``, as :meth:`predict`
+        compares them with the class features.
+
+        Image-only: the visual prompts depend on the text prompts (HiCroPL's
+        text-to-image flow) but not on the class names, so no classes are
+        needed (MMPretrain's ``get_flops`` calls this with images only).
+        With ``semantics='official'`` each call runs the authors' in-place
+        prompt update, like every forward.
+        """
+        return self._image_features(
+            inputs, self.prompt_learner().visual)['image_features']
 
     # ---------------------------------------------------------------- forward
     def forward(self,

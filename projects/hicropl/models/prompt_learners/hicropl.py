@@ -7,6 +7,7 @@ from mmengine.logging import MMLogger
 from mmengine.model import BaseModule
 
 from mmpretrain.registry import MODELS
+from ...errors import ConfigError
 from .blocks import KnowledgeMapper, LayerKnowledgeProxy
 
 SEMANTICS = ('paper', 'official')
@@ -113,32 +114,34 @@ class HiCroPLPromptLearner(BaseModule):
     def _validate(clip, n_ctx, depth, cross_layer, num_heads, semantics,
                   text_width, vision_width) -> None:
         if semantics not in SEMANTICS:
-            raise ValueError(f'semantics must be one of {SEMANTICS}, got '
-                             f'{semantics!r}')
+            raise ConfigError(f'semantics must be one of {SEMANTICS}, got '
+                              f'{semantics!r}; set '
+                              f'model.prompt_learner.semantics.')
         # SOS + n_ctx words + at least one class-name token + '.' + EOT
         max_ctx = clip.context_length - 4
         if not 1 <= n_ctx <= max_ctx:
-            raise ValueError(
+            raise ConfigError(
                 f'n_ctx={n_ctx} must be in 1..{max_ctx}: the class prompts '
                 f'(SOS, n_ctx tokens, class name, ".", EOT) must fit the text '
                 f'context of {clip.context_length} tokens; set '
                 f'model.prompt_learner.n_ctx accordingly.')
         max_depth = min(clip.text_layers, clip.vision_layers)
         if not 1 <= depth <= max_depth:
-            raise ValueError(
+            raise ConfigError(
                 f'depth={depth} must be in 1..{max_depth} (the layers of the '
                 f'shallower CLIP tower); lower `depth` '
                 f'(model.prompt_learner.depth).')
         if not 0 <= cross_layer <= depth:
-            raise ValueError(
+            raise ConfigError(
                 f'cross_layer (k) = {cross_layer} must be in 0..depth '
                 f'(0..{depth}); set model.prompt_learner.cross_layer in '
                 f'that range.')
         for width in (text_width, vision_width):
             if width % num_heads:
-                raise ValueError(
+                raise ConfigError(
                     f'num_heads={num_heads} must divide the tower widths '
-                    f'({text_width}, {vision_width}).')
+                    f'({text_width}, {vision_width}); set '
+                    f'model.prompt_learner.num_heads to a divisor of both.')
 
     @staticmethod
     def _context_init(clip, ctx_init: str, n_ctx: int,
@@ -160,7 +163,7 @@ class HiCroPLPromptLearner(BaseModule):
                     ctx = clip.embed_tokens(tokens)[0, 1:1 + n_ctx].clone()
                 return ctx_init, ctx
             if semantics == 'paper':
-                raise ValueError(
+                raise ConfigError(
                     f'ctx_init={ctx_init!r} has {num_words} tokens but '
                     f'n_ctx={n_ctx}: set n_ctx <= {num_words} or '
                     f"ctx_init=''.")
