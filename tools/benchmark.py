@@ -48,6 +48,10 @@ if REPO_ROOT not in sys.path:
 import torch  # noqa: E402
 from mmengine.config import Config, DictAction  # noqa: E402
 
+from projects.hicropl.errors import ConfigError  # noqa: E402
+from projects.hicropl.utils.cli import (add_debug_argument,  # noqa: E402
+                                        run_main)
+
 PRECISIONS = {'fp32': None, 'bf16': torch.bfloat16, 'fp16': torch.float16}
 
 
@@ -97,6 +101,7 @@ def parse_args(argv=None):
                         help='skip FLOP counting and the matmul peak')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config settings (key=value)')
+    add_debug_argument(parser)
     args = parser.parse_args(argv)
     for name in ('batch_size', 'num_classes', 'repeats', 'world_size'):
         if getattr(args, name) < 1:
@@ -158,7 +163,7 @@ def build_model(cfg: Config, num_classes: int, device: torch.device):
     model = MODELS.build(cfg.model)
     if not hasattr(model, 'set_classnames') or not hasattr(
             getattr(model, 'backbone', None), 'image_size'):
-        raise TypeError(
+        raise ConfigError(
             f'{type(model).__name__} is not a prompt-learning CLIP classifier '
             f'(PromptCLIPClassifier); benchmark a config whose model is one.')
     model.to(device)
@@ -585,4 +590,4 @@ def main(argv: Optional[List[str]] = None) -> Optional[Dict]:
 
 
 if __name__ == '__main__':
-    main()
+    run_main(main)

@@ -45,6 +45,12 @@ if REPO_ROOT not in sys.path:
 
 from mmengine.config import Config  # noqa: E402
 
+from projects.hicropl.errors import (CheckpointNotFoundError,  # noqa: E402
+                                     ConfigError)
+from projects.hicropl.utils.cli import (add_debug_argument,  # noqa: E402
+                                        run_main)
+
+
 
 def _load_tool(name: str):
     """``tools/<name>.py`` as a module (``test`` would clash with the
@@ -118,6 +124,7 @@ def parse_args(argv=None):
         choices=['none', 'pytorch', 'slurm', 'mpi'],
         default='none',
         help='job launcher')
+    add_debug_argument(parser)
     args = parser.parse_args(argv)
     if args.checkpoint and not args.test_only:
         parser.error('--checkpoint requires --test-only')
@@ -211,13 +218,13 @@ def select_checkpoint(work_dir: str, mode: str) -> str:
     if mode == 'last':
         path = _pointer(work_dir, 'last_checkpoint')
         if path is None:
-            raise FileNotFoundError(
+            raise CheckpointNotFoundError(
                 f'No last checkpoint in {work_dir} (last_checkpoint is '
                 f'missing or names a missing file): train first, or pass '
                 f'--test-only --checkpoint FILE.')
         return path
     if mode != 'best':
-        raise ValueError(f"test_checkpoint must be 'best' or 'last', got "
+        raise ConfigError(f"test_checkpoint must be 'best' or 'last', got "
                          f'{mode!r}')
     from projects.hicropl.engine.hooks.best_checkpoint_hook import \
         BEST_CHECKPOINT_FILE
@@ -227,7 +234,7 @@ def select_checkpoint(work_dir: str, mode: str) -> str:
         if len(found) == 1:
             path = found[0]
     if path is None:
-        raise FileNotFoundError(
+        raise CheckpointNotFoundError(
             f'No best checkpoint in {work_dir}: training ran without '
             f'validation (val_cfg None or --no-validate) or was not '
             f'finished. Use --last to test the last epoch.')
@@ -346,7 +353,7 @@ def main(argv=None) -> Dict:
         epoch=checkpoint_epoch(checkpoint),
         evaluations=evaluations)
     if is_main_process():
-        path = write_results(work_dir, record)
+        path = write_results(work_dir, record, cfg)
         print(f'Results of {len(evaluations)} evaluation(s) written to '
               f'{path}')
         for ev in evaluations:
@@ -357,4 +364,4 @@ def main(argv=None) -> Dict:
 
 
 if __name__ == '__main__':
-    main()
+    run_main(main)

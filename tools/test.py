@@ -7,9 +7,9 @@ Differences from MMPretrain's ``tools/test.py``:
 
 * works from any working directory: the repository root is put on
   ``sys.path`` so ``projects.hicropl`` imports without ``pip install``;
-* the plugin (``projects.hicropl`` and ``projects.hicropl.engine``, which
-  allow-lists the globals needed to load mmengine checkpoints safely on
-  torch >= 2.6) is imported before the runner is built;
+* the plugin is imported before the runner is built, and the run reads
+  checkpoints through its safe loader (``plugin_io``; importing alone
+  changes nothing in MMEngine);
 * ``--seed`` sets ``cfg.randomness.seed`` and the ``seed`` of the
   train/val/test datasets (and samplers) that declare one;
 * ``--launcher`` works on CPU-only hosts too (gloo; see
@@ -27,6 +27,13 @@ if REPO_ROOT not in sys.path:
     sys.path.insert(0, REPO_ROOT)
 
 from mmengine.config import Config, ConfigDict, DictAction  # noqa: E402
+
+from projects.hicropl.errors import (CheckpointError,  # noqa: E402
+                                     ConfigError)
+from projects.hicropl.utils.cli import (add_debug_argument,  # noqa: E402
+                                        discard_run_on_user_error, run_main)
+from projects.hicropl.utils.cfg_options import (  # noqa: E402
+    warn_unread_options)
 
 
 def parse_args(argv=None):
@@ -101,6 +108,7 @@ def parse_args(argv=None):
     # will pass the `--local-rank` parameter to `tools/train.py` instead
     # of `--local_rank`.
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    add_debug_argument(parser)
     args = parser.parse_args(argv)
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
@@ -172,7 +180,9 @@ def merge_args(cfg, args):
 
     # ----------------- Default dataloader args -----------------
     default_dataloader_cfg = ConfigDict(
-        pin_memory=True,
+        # pinned memory only helps copies to a GPU (on a CPU-only host torch
+        # warns at every data-loader start)
+        pin_memory=_cuda_available(),
         collate_fn=dict(type='default_collate'),
     )
 
@@ -188,9 +198,16 @@ def merge_args(cfg, args):
     set_default_dataloader_cfg(cfg, 'test_dataloader')
 
     if args.cfg_options is not None:
+        # e.g. `data_root=...`: already copied into the dataset dicts
+        warn_unread_options(cfg, args.cfg_options)
         cfg.merge_from_dict(args.cfg_options)
 
     return cfg
+
+
+def _cuda_available() -> bool:
+    import torch
+    return torch.cuda.is_available()
 
 
 def setup_distributed(cfg):
@@ -206,8 +223,8 @@ def init_process_group(cfg) -> None:
 
 
 def import_plugin():
-    """Import the HiCroPL plugin so its registrations (and the safe-load
-    allow-list of ``projects.hicropl.engine``) exist before the runner."""
+    """Import the HiCroPL plugin so its registrations (models, datasets,
+    hooks, ``HiCroPLRunner``) exist before the runner is built."""
     import projects.hicropl  # noqa: F401
     import projects.hicropl.engine  # noqa: F401
 
@@ -216,38 +233,50 @@ def main(argv=None):
     args = parse_args(argv)
 
     if args.out is None and args.out_item is not None:
-        raise ValueError('Please use `--out` argument to specify the '
-                         'path of the output file before using `--out-item`.')
+        raise ConfigError('Please use `--out` argument to specify the '
+                          'path of the output file before using '
+                          '`--out-item`.')
+    if '://' not in args.checkpoint and not osp.isfile(args.checkpoint):
+        raise CheckpointError(
+            f'Checkpoint not found: {args.checkpoint}. Pass a .pth file '
+            f'written by tools/train.py (the latest is named in '
+            f'<work_dir>/last_checkpoint).')
 
     import_plugin()
     import mmengine
     from mmengine.evaluator import DumpResults
     from mmengine.registry import RUNNERS
     from mmengine.runner import Runner
+    from projects.hicropl.engine.preflight import preflight
+    from projects.hicropl.engine import plugin_io
 
     # load config
     cfg = Config.fromfile(args.config)
 
     # merge cli arguments to config
     cfg = merge_args(cfg, args)
+    preflight(cfg, splits=['test'])  # before the runner
     setup_distributed(cfg)
     init_process_group(cfg)
 
-    # build the runner from config
-    if 'runner_type' not in cfg:
-        # build the default runner
-        runner = Runner.from_cfg(cfg)
-    else:
-        # build customized runner from the registry
-        # if 'runner_type' is set in the cfg
-        runner = RUNNERS.build(cfg)
+    # a user error leaves no log folder behind
+    with discard_run_on_user_error(cfg.work_dir):
+        # build the runner from config
+        if 'runner_type' not in cfg:
+            # build the default runner
+            runner = Runner.from_cfg(cfg)
+        else:
+            # build customized runner from the registry
+            # if 'runner_type' is set in the cfg
+            runner = RUNNERS.build(cfg)
 
-    if args.out and args.out_item in ['pred', None]:
-        runner.test_evaluator.metrics.append(
-            DumpResults(out_file_path=args.out))
+        if args.out and args.out_item in ['pred', None]:
+            runner.test_evaluator.metrics.append(
+                DumpResults(out_file_path=args.out))
 
-    # start testing
-    metrics = runner.test()
+        # start testing (safe checkpoint loading, atomic saves)
+        with plugin_io():
+            metrics = runner.test()
 
     if args.out and args.out_item == 'metrics':
         mmengine.dump(metrics, args.out)
@@ -256,4 +285,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    run_main(main)

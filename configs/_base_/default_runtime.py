@@ -1,6 +1,12 @@
 # Runtime shared by all configs (MMPretrain's default runtime plus the plugin).
 custom_imports = dict(imports=['projects.hicropl'], allow_failed_imports=False)
 default_scope = 'mmpretrain'
+# HiCroPLRunner adds the plugin's required hooks (below) that a config's own
+# custom_hooks list lacks, with a warning, and applies safe checkpoint loading
+# and atomic saves to its runs; list a hook's name in hicropl_disabled_hooks
+# to run without it.
+runner_type = 'HiCroPLRunner'
+hicropl_disabled_hooks = []
 
 default_hooks = dict(
     timer=dict(type='IterTimerHook'),

@@ -1,6 +1,6 @@
 # The embedded default: HiCroPL base-to-novel on the generated demo dataset
 # with a small CLIP built from an open_clip model config (random weights).
-# Runs anywhere in a few minutes on 2 CPU cores, no download.
+# Runs anywhere in about 1-2 minutes on 2 CPU cores, no download.
 # Accuracy is meaningful only with real CLIP weights: this run shows that the
 # whole pipeline (data, prompts, training, evaluation, checkpoint) works.
 _base_ = [
@@ -26,14 +26,16 @@ model = dict(
 # Base-to-novel: train on the base half of the classes, test on base classes
 # (novel: --cfg-options test_dataloader.dataset.subsample_classes=new).
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='SafeLoadImageFromFile', imdecode_backend='pillow',
+         color_type='color_ignore_orientation'),
     dict(type='RandomResizedCrop', scale=image_size, crop_ratio_range=(0.5, 1.0),
          interpolation='bicubic', backend='pillow'),
     dict(type='RandomFlip', prob=0.5, direction='horizontal'),
     dict(type='PackInputs'),
 ]
 test_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='SafeLoadImageFromFile', imdecode_backend='pillow',
+         color_type='color_ignore_orientation'),
     dict(type='ResizeEdge', scale=image_size, edge='short', interpolation='bicubic',
          backend='pillow'),
     dict(type='CenterCrop', crop_size=image_size),

@@ -1,9 +1,23 @@
 """HiCroPL and CLIP prompt learning for MMPretrain.
 
-Importing this package registers the models, datasets and hooks into
-MMPretrain's registries (configs use ``custom_imports``) and allow-lists the
-globals mmengine checkpoints need for safe resumption (``engine``).
+Importing this package registers the models, datasets, hooks and the
+``HiCroPLRunner`` into MMPretrain's registries (configs use
+``custom_imports``) and changes nothing else in MMEngine: safe checkpoint
+loading and atomic saves apply to the plugin's runs only (``engine``).
 """
+import warnings
+
+with warnings.catch_warnings():
+    # mmcv-lite has no compiled ops: importing mmpretrain.models (mmcv's
+    # transformer bricks) warns that MultiScaleDeformableAttention, a
+    # detection op the plugin never uses, is missing. Only this message, only
+    # during this first import (the modules are cached afterwards).
+    warnings.filterwarnings(
+        'ignore',
+        message='Fail to import ``MultiScaleDeformableAttention``',
+        category=UserWarning)
+    import mmpretrain.models  # noqa: F401
+
 from . import datasets, engine, models  # noqa: F401
 from .engine import hooks, schedulers  # noqa: F401
 from . import evaluation  # noqa: F401

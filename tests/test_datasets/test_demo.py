@@ -11,7 +11,8 @@ from mmengine.config import Config
 from mmpretrain.registry import DATASETS
 from projects.hicropl.datasets import demo as demo_module
 from projects.hicropl.datasets import prepare_demo_dataset
-from projects.hicropl.datasets.demo import DEMO_CLASSES
+from projects.hicropl.datasets.demo import DEFAULT_DEMO_ROOT, DEMO_CLASSES
+from projects.hicropl.errors import ConfigError
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_ARGS = dict(
@@ -42,7 +43,6 @@ def test_layout_and_split_format(demo_root):
     counts = {k: len(v) for k, v in split.items()}
     assert counts == dict(train=200, val=50, test=100)
     names = [spec.name for spec in DEMO_CLASSES[:10]]
-    assert any('_' in n for n in names) and any(' ' in n for n in names)
     for items in split.values():
         for impath, label, classname in items:
             assert classname == names[label]
@@ -58,7 +58,7 @@ def test_layout_and_split_format(demo_root):
 def test_descriptions(demo_root):
     desc = json.loads((demo_root / 'descriptions.json').read_text())
     names = [spec.name for spec in DEMO_CLASSES[:10]]
-    assert sorted(desc) == sorted(n.replace('_', ' ') for n in names)
+    assert sorted(desc) == sorted(names)
     for sentences in desc.values():
         assert len(sentences) >= 5
         assert all(isinstance(s, str) and s for s in sentences)
@@ -126,13 +126,27 @@ def test_classes_are_easy_to_tell_apart(demo_root):
     assert (pred == y_test).mean() >= 0.9
 
 
+def test_class_names_are_one_name_everywhere(demo_root):
+    """Generator, split file, description keys, dataset classes and the
+    prompts use the same names (``_`` only in the image folders)."""
+    names = [spec.name for spec in DEMO_CLASSES[:10]]
+    assert not any('_' in n for n in names)
+    split = json.loads((demo_root / 'split_zhou_HiCroPLDemo.json').read_text())
+    assert sorted({c for items in split.values() for _, _, c in items}) == \
+        sorted(names)
+    desc = json.loads((demo_root / 'descriptions.json').read_text())
+    assert list(desc) == names
+    ds = DATASETS.build(dict(DEFAULT_ARGS, data_root=str(demo_root)))
+    assert list(ds.metainfo['classes']) == names
+
+
 def test_dataset_generates_on_first_use(tmp_path):
     root = tmp_path / 'data' / 'hicropl_demo'
     lazy = DATASETS.build(dict(DEFAULT_ARGS, data_root=str(root),
-                               lazy_init=True))
+                               generate=True, lazy_init=True))
     assert not root.exists()  # lazy_init writes nothing
     train = DATASETS.build(dict(DEFAULT_ARGS, data_root=str(root),
-                                num_shots=16, num_classes=4))
+                                generate=True, num_shots=16, num_classes=4))
     assert root.is_dir()
     assert len(train) == 16 * 4
     assert train.metainfo['classes'] == tuple(s.name for s in DEMO_CLASSES[:4])
@@ -142,6 +156,27 @@ def test_dataset_generates_on_first_use(tmp_path):
     assert sample['inputs'].shape == (3, 32, 32)
     with pytest.raises(ValueError, match='num_classes'):
         lazy.full_init()  # default 10 classes, but 4 exist now
+
+
+def test_mistyped_data_root_is_not_generated(tmp_path, monkeypatch):
+    """Only the default folder is generated without asking: elsewhere a
+    missing data_root is an error naming the fix (and nothing is written)."""
+    typo = tmp_path / 'data' / 'hicropl_dmeo'
+    with pytest.raises(ConfigError, match='generate=True') as info:
+        DATASETS.build(dict(DEFAULT_ARGS, data_root=str(typo)))
+    assert str(typo) in str(info.value) and DEFAULT_DEMO_ROOT in str(
+        info.value)
+    assert not typo.exists() and not typo.parent.exists()
+    with pytest.raises(ConfigError):  # generate=False: never
+        DATASETS.build(dict(DEFAULT_ARGS, data_root=str(typo),
+                            generate=False))
+
+    # the default folder (relative to the working directory) is generated
+    monkeypatch.chdir(tmp_path)
+    dataset = DATASETS.build(dict(DEFAULT_ARGS, num_classes=2))
+    assert dataset.data_root == str(tmp_path / DEFAULT_DEMO_ROOT)
+    assert (tmp_path / DEFAULT_DEMO_ROOT / 'descriptions.json').is_file()
+    assert len(dataset) == 2 * 20  # all 20 train images per class
 
 
 def test_dataset_splits_and_base_new(demo_root):
@@ -169,3 +204,12 @@ def test_demo_config_pipelines(demo_root):
         ds = DATASETS.build(ds_cfg)
         sample = ds[0]
         assert sample['inputs'].shape == (3, 224, 224), key
+
+
+def test_demo_config_uses_the_safe_image_loader():
+    """Like every dataset config (no pickled or odd files reach PIL)."""
+    cfg = Config.fromfile(
+        str(REPO_ROOT / 'configs' / 'hicropl' / 'hicropl_demo.py'))
+    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        loader = cfg[key].dataset.pipeline[0]
+        assert loader['type'] == 'SafeLoadImageFromFile', key

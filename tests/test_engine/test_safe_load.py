@@ -1,7 +1,8 @@
 """Safe resume of mmengine checkpoints on torch >= 2.6 (weights_only=True).
 
-* mmengine's own checkpoints resume through ``Runner`` with the allow-list of
-  ``projects.hicropl.engine`` and fail without it;
+* mmengine's own checkpoints resume through ``Runner`` inside the plugin's
+  runs (``plugin_io``: safe loader with the allow-list of
+  ``projects.hicropl.engine``) and fail without it;
 * an interrupted-then-resumed run ends bit-identical to an uninterrupted one;
 * malicious pickles are refused by ``safe_torch_load`` and by mmengine's
   ``load_checkpoint`` / resume path, and their payload never runs.
@@ -26,8 +27,10 @@ from mmpretrain.registry import DATASETS, METRICS, MODELS
 from torch.utils.data import Dataset
 
 from projects.hicropl.engine import (SAFE_GLOBAL_NAMES, UnsafeCheckpointError,
-                                     register_safe_globals, safe_torch_load)
-from projects.hicropl.engine.safe_load import _history_buffer_getattr
+                                     plugin_io, register_safe_globals,
+                                     safe_torch_load)
+from projects.hicropl.engine.safe_load import (_history_buffer_getattr,
+                                               safe_globals_scope)
 
 TOY_DATASET = 'HiCroPLSafeLoadToyDataset'
 TOY_MODEL = 'HiCroPLSafeLoadToyModel'
@@ -186,8 +189,8 @@ def interrupted_run(tmp_path_factory):
 
 
 def _without_allow_list():
-    """Context manager: run as if ``projects.hicropl.engine`` was never
-    imported (no user safe globals), then restore them."""
+    """Context manager: run without user safe globals (as MMEngine does
+    outside the plugin's runs), then restore them."""
 
     class _Ctx:
 
@@ -216,8 +219,11 @@ def test_allow_list_covers_mmengine_checkpoint(interrupted_run):
     # What mmengine 0.10.7 puts in a checkpoint besides tensors/containers.
     assert 'mmengine.logging.history_buffer.HistoryBuffer' in needed
     assert needed <= set(SAFE_GLOBAL_NAMES), needed - set(SAFE_GLOBAL_NAMES)
-    assert torch.serialization.get_unsafe_globals_in_checkpoint(
-        str(ckpt)) == []
+    with safe_globals_scope():  # what safe_torch_load adds for its call
+        assert torch.serialization.get_unsafe_globals_in_checkpoint(
+            str(ckpt)) == []
+    # ... and only for its call
+    assert torch.serialization.get_unsafe_globals_in_checkpoint(str(ckpt))
     ckpt_dict = safe_torch_load(ckpt)
     assert ckpt_dict['meta']['epoch'] == 2
     buf = ckpt_dict['message_hub']['log_scalars']['train/loss']
@@ -226,11 +232,12 @@ def test_allow_list_covers_mmengine_checkpoint(interrupted_run):
 
 
 def test_register_safe_globals_is_idempotent():
-    register_safe_globals()
-    before = set(map(repr, torch.serialization.get_safe_globals()))
-    register_safe_globals()
-    register_safe_globals()
-    after = set(map(repr, torch.serialization.get_safe_globals()))
+    with _without_allow_list():  # process-wide: restored afterwards
+        register_safe_globals()
+        before = set(map(repr, torch.serialization.get_safe_globals()))
+        register_safe_globals()
+        register_safe_globals()
+        after = set(map(repr, torch.serialization.get_safe_globals()))
     assert before == after
     assert len(SAFE_GLOBAL_NAMES) == len(set(SAFE_GLOBAL_NAMES))
 
@@ -248,25 +255,18 @@ def test_restricted_getattr_only_resolves_history_buffer_methods():
 
 
 def test_resume_fails_without_allow_list(interrupted_run, tmp_path):
-    """What mmengine 0.10.7 does on torch >= 2.6 without the plugin: its own
-    local loader (plain ``torch.load``) and no allow-list."""
-    from mmengine.runner.checkpoint import CheckpointLoader, load_from_local
-
-    from projects.hicropl.engine import register_safe_checkpoint_loader
+    """What mmengine 0.10.7 does on torch >= 2.6 outside the plugin's runs
+    (importing the plugin changes nothing): its own local loader (plain
+    ``torch.load``) and no allow-list."""
     work_dir = tmp_path / 'resume'
     shutil.copytree(interrupted_run, work_dir)
     with _without_allow_list():
         with pytest.raises(pickle.UnpicklingError,
                            match='HistoryBuffer|getattr|numpy'):
             torch.load(work_dir / 'epoch_2.pth', map_location='cpu')
-        CheckpointLoader.register_scheme(
-            prefixes='', loader=load_from_local, force=True)
-        try:
-            runner = make_runner(work_dir, resume=True)
-            with pytest.raises(pickle.UnpicklingError):
-                runner.train()
-        finally:
-            register_safe_checkpoint_loader()
+        runner = make_runner(work_dir, resume=True)
+        with pytest.raises(pickle.UnpicklingError):
+            runner.train()
 
 
 # --------------------------------------------------------------------------
@@ -285,7 +285,8 @@ def test_resume_matches_uninterrupted_run(interrupted_run, tmp_path):
     shutil.copytree(interrupted_run, work_dir)
     epochs = RecordEpochs()
     resumed = make_runner(work_dir, resume=True, custom_hooks=[epochs])
-    resumed.train()
+    with plugin_io():
+        resumed.train()
     assert epochs.epochs == [2, 3]  # only the missing epochs were trained
     assert resumed.epoch == 4 and resumed.iter == straight.iter == 24
     got = _state(resumed)
@@ -371,7 +372,7 @@ def test_mmengine_load_checkpoint_refuses_malicious_pickle(
     marker = tmp_path / 'pwned'
     ckpt = tmp_path / 'evil.pth'
     _malicious_checkpoint(ckpt, payload_cls(marker))
-    with pytest.raises(pickle.UnpicklingError):
+    with pytest.raises(UnsafeCheckpointError), plugin_io():
         load_checkpoint(ToyModel(), str(ckpt), map_location='cpu')
     assert not marker.exists()
 
@@ -382,6 +383,6 @@ def test_runner_resume_refuses_malicious_pickle(tmp_path, payload_cls):
     ckpt = tmp_path / 'evil.pth'
     _malicious_checkpoint(ckpt, payload_cls(marker))
     runner = make_runner(tmp_path / 'work', resume=True, load_from=str(ckpt))
-    with pytest.raises(pickle.UnpicklingError):
+    with pytest.raises(UnsafeCheckpointError), plugin_io():
         runner.train()
     assert not marker.exists()

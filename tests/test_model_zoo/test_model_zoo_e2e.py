@@ -12,6 +12,7 @@ from mmpretrain import ImageClassificationInferencer
 from model_zoo_helpers import REPO_ROOT
 from projects.hicropl.apis import OpenVocabularyInferencer
 from projects.hicropl.engine import safe_torch_load
+from projects.hicropl.testing import score_tolerance
 
 CONFIG = str(REPO_ROOT / 'configs' / 'hicropl' / 'hicropl_demo.py')
 pytestmark = pytest.mark.e2e
@@ -22,6 +23,10 @@ def options(data_root):
         'train_dataloader.dataset.data_root': data_root,
         'val_dataloader.dataset.data_root': data_root,
         'test_dataloader.dataset.data_root': data_root,
+        # a new folder: generate the demo data there
+        'train_dataloader.dataset.generate': True,
+        'val_dataloader.dataset.generate': True,
+        'test_dataloader.dataset.generate': True,
         'model.class_text.descriptions': f'{data_root}/descriptions.json',
         'train_cfg.max_epochs': 1,
     }
@@ -70,5 +75,9 @@ def test_train_save_test_and_infer_give_identical_predictions(tmp_path):
         assert list(inferencer.classes) == classes
         results = inferencer(paths, batch_size=batch_size)
         got = np.stack([r['pred_scores'] for r in results])
-        np.testing.assert_array_equal(got.argmax(1), expected.argmax(1))
-        np.testing.assert_allclose(got, expected, rtol=0, atol=1e-6)
+        # the same math in other batches: fp32 rounding only
+        tol = score_tolerance(inferencer.model.backbone)
+        np.testing.assert_allclose(got, expected, rtol=0, atol=tol)
+        top2 = np.sort(expected, axis=1)[:, -2:]
+        clear = top2[:, 1] - top2[:, 0] > 2 * tol  # no tie rounding may flip
+        np.testing.assert_array_equal(got.argmax(1)[clear], expected.argmax(1)[clear])

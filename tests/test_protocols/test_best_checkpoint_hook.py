@@ -13,6 +13,7 @@ from mmengine.runner import Runner
 from torch.utils.data import Dataset
 
 import projects.hicropl  # noqa: F401
+from projects.hicropl.engine import plugin_io
 from projects.hicropl.engine.hooks import BestCheckpointHook
 from projects.hicropl.engine.hooks.best_checkpoint_hook import (
     BEST_CHECKPOINT_FILE, read_checkpoint_pointer)
@@ -145,7 +146,8 @@ def run_toy(work_dir, scores, max_epochs, resume=False, kill_at=None,
             type='BestCheckpointHook', interval=1, save_best='auto')),
         custom_hooks=hooks, resume=resume, default_scope='mmpretrain',
         log_level='WARNING')
-    runner.train()
+    with plugin_io():  # the plugin's safe loader reads mmengine checkpoints
+        runner.train()
     return runner, sorted(f for f in os.listdir(work_dir)
                           if f.startswith('best_') and f.endswith('.pth'))
 

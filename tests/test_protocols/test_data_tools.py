@@ -10,6 +10,7 @@ import projects.hicropl  # noqa: F401
 from mmpretrain.registry import DATASETS
 from projects.hicropl.datasets import (CoOpFGVCAircraft, CoOpOxfordPets,
                                        DatasetNotFoundError, make_split)
+from projects.hicropl.errors import ConfigError
 from projects.hicropl.testing.coop_layouts import PETS, make_pets, write_image
 
 check_data = load_tool('dataset_converters/check_data')
@@ -142,7 +143,7 @@ def test_make_split_writes_a_coop_split(tmp_path, capsys):
     # Deterministic in the seed.
     assert make_split(str(tree), seed=3) == split
     assert make_split(str(tree), seed=4) != split
-    with pytest.raises(SystemExit, match='exists'):
+    with pytest.raises(ConfigError, match='exists'):
         make_split_tool.main([str(tree), '--out', str(out)])
     with pytest.raises(ValueError, match='summing to 1'):
         make_split(str(tree), ratios=(0.5, 0.5, 0.5))
@@ -197,3 +198,57 @@ def test_image_folder_dataset(tmp_path):
     with pytest.raises(ValueError, match='split_file'):
         DATASETS.build(dict(type='CoOpImageFolder', data_root=str(tree),
                             split_file='x.json'))
+
+
+def test_check_data_applies_the_loaders_label_rule(tmp_path, capsys):
+    """Labels with a gap: the checker said OK and the loader refused the
+    run; both now run the same rule and give the same message."""
+    from projects.hicropl.errors import DataError
+    root = tmp_path / 'oxford_pets'
+    split = make_pets(root, n_train=6, n_val=5, n_test=2)
+    for items in split.values():
+        for item in items:
+            item[1] += item[1] >= 2  # labels 0, 1, 3, 4, 5
+    (root / 'split_zhou_OxfordPets.json').write_text(json.dumps(split))
+    rc = check_data.main(['OxfordPets', '--data-root', str(root),
+                          '--no-counts', '--descriptions',
+                          pets_descriptions(tmp_path / 'd.json')])
+    out = capsys.readouterr().out
+    assert rc == 1
+    with pytest.raises(DataError) as err:
+        DATASETS.build(dict(type='CoOpOxfordPets', data_root=str(root),
+                            pipeline=PIPELINE))
+    assert f'[FAIL] {err.value}' in out and 'missing: [2]' in out
+
+
+def test_check_data_descriptions_like_training(tmp_path, capsys):
+    """A near-miss key, a too-long sentence and too few shots per class."""
+    root = tmp_path / 'oxford_pets'
+    make_pets(root, n_train=6, n_val=5, n_test=2)
+    table = {name.replace('_', ' '): ['a pet.'] for name, _ in PETS}
+    table['american_pit_bull_terrier'] = table.pop(
+        'american pit bull terrier')
+    table['pug'] = ['a ' + 'very ' * 80 + 'small dog.']
+    path = tmp_path / 'd.json'
+    path.write_text(json.dumps(table))
+    rc = check_data.main(['OxfordPets', '--data-root', str(root),
+                          '--no-counts', '--descriptions', str(path)])
+    out = capsys.readouterr().out
+    assert rc == 1
+    assert ("'american pit bull terrier' (the file has "
+            "'american_pit_bull_terrier')") in out
+    assert "class 'pug'" in out and '77 tokens' in out
+    # 6 train images per class, default --num-shots 16
+    assert '[WARN] num_shots=16 but 5 of 5 classes' in out
+
+
+def test_check_data_malformed_descriptions_name_the_line(tmp_path, capsys):
+    root = tmp_path / 'oxford_pets'
+    make_pets(root, n_train=6, n_val=5, n_test=2)
+    path = tmp_path / 'd.json'
+    path.write_text('{\n "pug": ["a dog."],\n "bengal": ["a cat."]\n,}\n')
+    rc = check_data.main(['OxfordPets', '--data-root', str(root),
+                          '--no-counts', '--descriptions', str(path)])
+    out = capsys.readouterr().out
+    assert rc == 1 and f'[FAIL] {path} is not valid JSON' in out
+    assert 'line 4' in out

@@ -47,6 +47,13 @@ def test_base2novel_protocol_train_then_test(tmp_path):
             record['num_shots'], record['setting']) == (
                 'base2novel', 'Demo', 2, 16, 'HiCroPL')
     assert record['selection'] == 'best'
+    # what produced the numbers: backbone, weights, real shots, version
+    from projects.hicropl.version import __version__
+    assert record['plugin_version'] == __version__
+    assert record['backbone'] is not None and 'pretrained' in record
+    assert record['shots_per_class'] and all(
+        0 < n <= 16 for n in record['shots_per_class'])
+    assert record['paper_data'] is False  # generated data, not the paper's
     assert record['checkpoint'].startswith('best_accuracy_top1_epoch_')
     assert record['checkpoint'] == osp.basename(
         open(work_dir / 'best_checkpoint').read())

@@ -8,7 +8,7 @@ it run on CPU by patching those two names in MMEngine's module (CPU
 ``torch.amp.GradScaler``; bfloat16 autocast, the only CPU dtype MMEngine
 allows). Everything else is the normal config path
 (``optim_wrapper.type='AmpOptimWrapper'``, what ``tools/train.py --amp``
-sets). On a GPU the same config runs unpatched.
+sets; the runner built from ``runner_type`` as the tools build it). On a GPU the same config runs unpatched.
 """
 import functools
 import math
@@ -17,9 +17,10 @@ import uuid
 import pytest
 import torch
 from mmengine.hooks import Hook
-from mmengine.runner import Runner
+from mmengine.registry import RUNNERS
 
 from mmpretrain.registry import HOOKS
+from projects.hicropl.engine import safe_torch_load
 from robustness_helpers import demo_root, load_tiny_config
 
 pytestmark = pytest.mark.e2e
@@ -68,7 +69,7 @@ def prompts(runner):
 
 
 def test_overflow_is_skipped_and_scaler_state_resumes(cpu_amp, tmp_path):
-    straight = Runner.from_cfg(amp_cfg(tmp_path, tmp_path / 'straight'))
+    straight = RUNNERS.build(amp_cfg(tmp_path, tmp_path / 'straight'))
     start = prompts(straight)  # prompts are built deterministically
     straight.train()
     scaler = straight.optim_wrapper.loss_scaler
@@ -77,21 +78,21 @@ def test_overflow_is_skipped_and_scaler_state_resumes(cpu_amp, tmp_path):
     end = prompts(straight)
     assert all(torch.isfinite(v).all() for v in end.values())
     assert any(not torch.equal(start[k], end[k]) for k in end)  # later steps trained
-    saved = torch.load(tmp_path / 'straight' / 'epoch_2.pth', weights_only=True)
+    saved = safe_torch_load(tmp_path / 'straight' / 'epoch_2.pth')  # weights_only=True
     assert saved['optimizer']['loss_scaler']['scale'] == scale
     assert math.isfinite(straight.message_hub.get_scalar('train/loss').current())
 
-    crashed = Runner.from_cfg(amp_cfg(tmp_path, tmp_path / 'resumed',
+    crashed = RUNNERS.build(amp_cfg(tmp_path, tmp_path / 'resumed',
                                       dict(type='StopAfterEpochHook', epoch=1)))
     with pytest.raises(_Stop):
         crashed.train()
-    saved = torch.load(tmp_path / 'resumed' / 'epoch_1.pth', weights_only=True)
+    saved = safe_torch_load(tmp_path / 'resumed' / 'epoch_1.pth')  # weights_only=True
     assert saved['optimizer']['loss_scaler']['scale'] < INIT_SCALE
 
     cfg = amp_cfg(tmp_path, tmp_path / 'resumed')
     cfg.resume = True
     cfg.experiment_name = f'amp_{uuid.uuid4().hex}'
-    resumed = Runner.from_cfg(cfg)
+    resumed = RUNNERS.build(cfg)
     resumed.train()
     assert resumed.optim_wrapper.loss_scaler.get_scale() == scale
     got = prompts(resumed)

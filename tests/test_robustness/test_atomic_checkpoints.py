@@ -7,11 +7,12 @@ import uuid
 
 import pytest
 import torch
-from mmengine.fileio import get_file_backend
+from mmengine.fileio import LocalBackend, get_file_backend
 from mmengine.hooks import CheckpointHook
 from mmengine.logging import MessageHub, MMLogger
 from mmengine.runner.checkpoint import save_checkpoint
 
+from projects.hicropl.engine import plugin_io
 from projects.hicropl.engine.fileio import (AtomicLocalBackend, atomic_write,
                                             is_atomic_temp_file)
 from projects.hicropl.engine.hooks import CheckpointRecoveryHook
@@ -34,9 +35,13 @@ def half_then_die(f, data):
 # --------------------------------------------------------------------------
 
 
-def test_plugin_backend_is_mmengine_local_backend(tmp_path):
-    assert isinstance(get_file_backend(str(tmp_path / 'epoch_1.pth')), AtomicLocalBackend)
-    assert isinstance(get_file_backend(backend_args=dict(backend='local')), AtomicLocalBackend)
+def test_plugin_backend_is_mmengine_local_backend_in_plugin_runs(tmp_path):
+    with plugin_io():
+        assert isinstance(get_file_backend(str(tmp_path / 'epoch_1.pth')), AtomicLocalBackend)
+        assert isinstance(get_file_backend(backend_args=dict(backend='local')),
+                          AtomicLocalBackend)
+    # outside the plugin's runs mmengine keeps its own backend
+    assert type(get_file_backend(str(tmp_path / 'epoch_1.pth'))) is LocalBackend
 
 
 def test_interrupted_write_keeps_the_old_file(tmp_path):
@@ -71,8 +76,9 @@ def test_killed_process_leaves_only_a_temporary_file(tmp_path):
 
 def test_atomic_write_replaces_and_uses_normal_permissions(tmp_path):
     target = tmp_path / 'sub' / 'f.txt'
-    get_file_backend(str(target)).put_text('one', target)
-    get_file_backend(str(target)).put(b'two', target)
+    with plugin_io():
+        get_file_backend(str(target)).put_text('one', target)
+        get_file_backend(str(target)).put(b'two', target)
     assert target.read_bytes() == b'two'
     umask = os.umask(0)
     os.umask(umask)
@@ -81,11 +87,12 @@ def test_atomic_write_replaces_and_uses_normal_permissions(tmp_path):
 
 def test_mmengine_save_checkpoint_is_atomic(tmp_path, monkeypatch):
     path = str(tmp_path / 'epoch_1.pth')
-    save_checkpoint({'state_dict': {'w': torch.ones(3)}}, path)
+    with plugin_io():
+        save_checkpoint({'state_dict': {'w': torch.ones(3)}}, path)
     assert is_complete_checkpoint(path)
     monkeypatch.setattr(AtomicLocalBackend, 'write_stream',
                         lambda self, f, data: half_then_die(f, data))
-    with pytest.raises(_Killed):
+    with pytest.raises(_Killed), plugin_io():
         save_checkpoint({'state_dict': {'w': torch.zeros(3)}}, path)
     assert torch.equal(torch.load(path)['state_dict']['w'], torch.ones(3))
 
@@ -231,3 +238,32 @@ def test_protection_follows_the_latest_checkpoint(tmp_path):
     assert torch.load(tmp_path / '.epoch_2.pth.resume')['meta']['epoch'] == 22
     hook.after_train(runner)
     assert os.listdir(tmp_path) == ['epoch_2.pth']
+
+
+def test_protecting_an_already_protected_checkpoint_leaves_nothing(tmp_path):
+    """After --resume the protected link and the checkpoint are one file:
+    ``os.replace`` between two links of one file is a no-op, which left
+    ``.epoch_1.pth.resume.<pid>.new`` (a full checkpoint) behind."""
+    first = checkpoint(tmp_path / 'epoch_1.pth', 1)
+    os.link(first, tmp_path / '.epoch_1.pth.resume')  # left by the killed run
+    runner = fake_runner(tmp_path)
+    runner.message_hub.update_info('last_ckpt', first)
+    hook = CheckpointRecoveryHook()  # the resumed process
+    hook.before_train(runner)
+    hook.after_train_iter(runner, 0)
+    assert sorted(os.listdir(tmp_path)) == ['.epoch_1.pth.resume', 'epoch_1.pth']
+    assert os.path.samefile(tmp_path / '.epoch_1.pth.resume', first)
+
+
+def test_half_made_links_of_dead_processes_are_removed(tmp_path):
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0)
+    os.waitpid(pid, 0)  # ``pid`` is now a dead process
+    checkpoint(tmp_path / 'epoch_2.pth', 2)
+    os.link(tmp_path / 'epoch_2.pth', tmp_path / f'.epoch_2.pth.resume.{pid}.new')
+    os.link(tmp_path / 'epoch_2.pth', tmp_path / f'.epoch_1.pth.resume.{os.getpid()}.new')
+    alive = f'.epoch_2.pth.resume.{os.getppid()}.new'  # another live process's
+    os.link(tmp_path / 'epoch_2.pth', tmp_path / alive)
+    CheckpointRecoveryHook().before_run(fake_runner(tmp_path, resume=False))
+    assert sorted(os.listdir(tmp_path)) == [alive, 'epoch_2.pth']

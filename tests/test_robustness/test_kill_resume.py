@@ -1,5 +1,6 @@
 """kill -9 at a random training iteration, or during a checkpoint save, then
-``tools/train.py --resume``: the run ends exactly as an uninterrupted one.
+``tools/train.py --resume``: the run ends exactly as an uninterrupted one,
+and nothing of the interruption is left in the work dir.
 
 The killed run is a real ``tools/train.py`` process that receives SIGKILL
 from the test. To kill it at a chosen point, its config (a dump of the same
@@ -113,9 +114,26 @@ def resume_and_compare(straight, work_dir):
     assert final_results(runner) == straight['results'], f'seed {SEED}'
 
 
-def test_kill_at_random_iteration(straight):
-    rng = random.Random(SEED)
-    at_iter = rng.randint(1, EPOCHS * ITERS_PER_EPOCH)
+def assert_nothing_left(work_dir):
+    """No temporary file, half-made or protecting link, or other copy of a
+    checkpoint anywhere under the work dir of a completed run."""
+    left = sorted(osp.relpath(osp.join(folder, f), work_dir)
+                  for folder, _, files in os.walk(work_dir) for f in files)
+    temporary = [f for f in left if osp.basename(f).startswith('.')
+                 or f.endswith(('.tmp', '.new', '.part', '.resume'))]
+    assert temporary == [], f'seed {SEED}: {left}'
+    checkpoints = [f for f in left if '.pth' in f]
+    best = [f for f in checkpoints if f.startswith('best_') and f.endswith('.pth')]
+    assert len(best) == 1 and sorted(checkpoints) == sorted(
+        [f'epoch_{EPOCHS}.pth'] + best), f'seed {SEED}: {left}'
+
+
+@pytest.mark.parametrize('epochs', ['first', 'later'])
+def test_kill_at_random_iteration(straight, epochs):
+    """``later``: a checkpoint and its protecting link exist when killed."""
+    rng = random.Random(f'{SEED}-{epochs}')
+    at_iter = rng.randint(1, ITERS_PER_EPOCH) if epochs == 'first' else rng.randint(
+        ITERS_PER_EPOCH + 1, EPOCHS * ITERS_PER_EPOCH)
     work_dir = straight['folder'] / f'iter_{at_iter}'
     marker = str(straight['folder'] / f'held_iter_{at_iter}')
     config = killed_config(
@@ -125,6 +143,7 @@ def test_kill_at_random_iteration(straight):
     # killed inside epoch (at_iter - 1) // 5 + 1, before its checkpoint
     assert not osp.exists(work_dir / f'epoch_{(at_iter - 1) // ITERS_PER_EPOCH + 1}.pth')
     resume_and_compare(straight, work_dir)
+    assert_nothing_left(work_dir)
 
 
 @pytest.mark.parametrize('stage', ['during', 'after'])
@@ -154,5 +173,4 @@ def test_kill_during_checkpoint_save(straight, stage):
         assert is_complete_checkpoint(str(work_dir / name)), files
 
     resume_and_compare(straight, work_dir)
-    left = os.listdir(work_dir)
-    assert not any(f.endswith('.tmp') or f.endswith('.resume') for f in left), left
+    assert_nothing_left(work_dir)

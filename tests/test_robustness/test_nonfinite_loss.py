@@ -5,33 +5,19 @@ import os
 
 import pytest
 import torch
-from mmengine.hooks import Hook
-from mmengine.runner import Runner
+from mmengine.registry import RUNNERS
 from mmengine.runner.priority import get_priority
 
-from mmpretrain.registry import HOOKS
+import fault_hooks  # noqa: F401 (registers PoisonPromptHook)
 from projects.hicropl.engine import safe_torch_load
 from projects.hicropl.engine.hooks import NonFiniteLossError, NonFiniteLossHook
 from robustness_helpers import demo_root, load_tiny_config
 
 
-@HOOKS.register_module(force=True)
-class PoisonPromptHook(Hook):
-    """Test-only: set one prompt to NaN before training iteration ``at``."""
-
-    def __init__(self, at: int):
-        self.at = at
-
-    def before_train_iter(self, runner, batch_idx, data_batch=None):
-        if runner.iter + 1 == self.at:
-            with torch.no_grad():
-                runner.model.prompt_learner.text_prompts[0].fill_(float('nan'))
-
-
 def test_nan_loss_stops_before_any_checkpoint_of_it(tmp_path):
     cfg = load_tiny_config(tmp_path, demo_root(tmp_path), epochs=2)
     cfg.custom_hooks.append(dict(type='PoisonPromptHook', at=8))  # epoch 2, batch 3
-    runner = Runner.from_cfg(cfg)
+    runner = RUNNERS.build(cfg)
     with pytest.raises(NonFiniteLossError) as err:
         runner.train()
     msg = str(err.value)
@@ -40,6 +26,8 @@ def test_nan_loss_stops_before_any_checkpoint_of_it(tmp_path):
     work_dir = cfg.work_dir
     assert f'the last checkpoint, {os.path.join(work_dir, "epoch_1.pth")}, is intact' in msg
     assert 'Lower the learning rate' in msg
+    # the advice works: see test_resume_lr.py
+    assert '--resume --cfg-options optim_wrapper.optimizer.lr=' in msg
 
     saved = sorted(f for f in os.listdir(work_dir) if f.endswith('.pth'))
     assert saved == ['best_accuracy_top1_epoch_1.pth', 'epoch_1.pth']

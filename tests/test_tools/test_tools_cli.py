@@ -17,6 +17,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+import torch
 from mmengine.config import Config
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -65,7 +66,7 @@ def test_help_from_other_cwd(tmp_path, tool):
         timeout=120)
     assert proc.returncode == 0, proc.stderr
     for flag in ('--cfg-options', '--seed', '--amp', '--launcher',
-                 '--work-dir'):
+                 '--work-dir', '--debug'):
         assert flag in proc.stdout
     if tool == 'train':
         for flag in ('--resume', '--amp-dtype', '--auto-scale-lr'):
@@ -134,7 +135,8 @@ def test_train_merge_defaults():
     assert cfg.optim_wrapper.type == 'OptimWrapper'
     assert cfg.randomness == dict(seed=1, deterministic=True)
     assert 'resume' not in cfg
-    assert cfg.train_dataloader.pin_memory is True
+    # pinned memory only with a GPU (torch warns about it on a CPU host)
+    assert cfg.train_dataloader.pin_memory is torch.cuda.is_available()
     assert cfg.train_dataloader.persistent_workers is True
     assert cfg.train_dataloader.collate_fn == dict(type='default_collate')
     assert cfg.train_dataloader.dataset.dataset.seed == 1
@@ -215,7 +217,7 @@ def test_test_merge_args():
     assert cfg.load_from == 'ck.pth'
     assert cfg.work_dir == osp.join('./work_dirs', 'my_config')
     assert 'fp16' not in cfg.test_cfg
-    assert cfg.test_dataloader.pin_memory is True
+    assert cfg.test_dataloader.pin_memory is torch.cuda.is_available()
     assert cfg.randomness.seed == 1
 
     cfg = _test_cfg([

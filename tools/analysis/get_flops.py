@@ -42,6 +42,9 @@ if REPO_ROOT not in sys.path:
 import torch  # noqa: E402
 from mmengine.config import Config, DictAction  # noqa: E402
 
+from projects.hicropl.utils.cli import (add_debug_argument,  # noqa: E402
+                                        run_main)
+
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
@@ -63,6 +66,7 @@ def parse_args(argv=None):
         nargs='+',
         action=DictAction,
         help='override config settings')
+    add_debug_argument(parser)
     return parser.parse_args(argv)
 
 
@@ -162,4 +166,4 @@ def main(argv=None) -> Dict:
 
 
 if __name__ == '__main__':
-    main()
+    run_main(main)

@@ -23,6 +23,14 @@ an average over datasets is ``-`` as soon as one dataset is missing and
 ``*`` when one is incomplete. Every missing (dataset, seed) is listed under
 its table, and the CSV files hold per-seed values and missing seeds.
 
+Entries are marked ``†`` when a run behind them used random CLIP weights
+(``pretrained`` None or empty: accuracy is meaningless) and ``‡`` when it
+trained on data other than the paper's (see
+``projects/hicropl/evaluation/results.py``: your own data, another split,
+or a modified copy of a benchmark); ``report.md`` lists every run with its
+backbone, weights, real shots per class and plugin version. CSV numbers are
+rounded to 2 decimals, as the paper prints them.
+
 Expected seeds default to every seed found in the runs of the same protocol
 (``--seeds`` sets them);
 expected datasets to the paper's (plus any other dataset found;
@@ -50,7 +58,8 @@ if REPO_ROOT not in sys.path:
 from projects.hicropl.evaluation.metrics.base_novel import \
     harmonic_mean  # noqa: E402
 from projects.hicropl.evaluation.results import (find_results,  # noqa: E402
-                                                 load_results)
+                                                 load_results,
+                                                 random_weights)
 
 # The paper's datasets in its column order (dataset_name of our datasets).
 PAPER_DATASETS = [
@@ -73,9 +82,26 @@ DISPLAY = {
 ACCURACY = 'accuracy/top1'
 B2N_METRICS = OrderedDict(base='b2n/base', novel='b2n/novel', all='b2n/all')
 MISSING, INCOMPLETE = '-', '*'
+RANDOM_WEIGHTS, OTHER_DATA = '†', '‡'
+DECIMALS = 2  # as the paper prints accuracies
 LEGEND = (f'`{INCOMPLETE}`: mean over the seeds found, some seeds missing; '
           f'`{MISSING}`: missing. Averages are missing if a dataset is '
-          'missing and incomplete if one is incomplete.')
+          'missing and incomplete if one is incomplete. '
+          f'`{RANDOM_WEIGHTS}`: a run on random CLIP weights (meaningless '
+          f'accuracy); `{OTHER_DATA}`: a run trained on data other than the '
+          'paper\'s (see "Runs" in report.md).')
+
+
+def run_marks(run: Dict) -> str:
+    """The marks of a run: random weights, data other than the paper's."""
+    marks = RANDOM_WEIGHTS if random_weights(run) else ''
+    if run.get('paper_data') is False:
+        marks += OTHER_DATA
+    return marks
+
+
+def _round(value: float) -> str:
+    return f'{value:.{DECIMALS}f}'
 
 
 def display(dataset: str) -> str:
@@ -94,30 +120,35 @@ class Entry:
 
     def __init__(self, mean: Optional[float], status: str,
                  seeds: Optional[Dict[int, float]] = None,
-                 missing_seeds: Sequence[int] = ()):
+                 missing_seeds: Sequence[int] = (),
+                 marks: str = ''):
         self.mean = mean
         self.status = status
         self.seeds = dict(seeds or {})
         self.missing_seeds = list(missing_seeds)
+        self.marks = ''.join(m for m in (RANDOM_WEIGHTS, OTHER_DATA)
+                             if m in marks)
 
     @classmethod
     def from_seeds(cls, values: Dict[int, float],
-                   expected: Sequence[int]) -> 'Entry':
+                   expected: Sequence[int], marks: str = '') -> 'Entry':
         missing = [s for s in expected if s not in values]
         if not values:
             return cls(None, 'missing', {}, missing)
         mean = sum(values.values()) / len(values)
         return cls(mean, 'incomplete' if missing else 'complete', values,
-                   missing)
+                   missing, marks)
 
     @classmethod
     def derived(cls, entries: Sequence['Entry'], fn) -> 'Entry':
-        """``fn(means)``; missing if any entry is, incomplete if any is."""
+        """``fn(means)``; missing if any entry is, incomplete if any is;
+        marked as any of the entries is."""
         if not entries or any(e.status == 'missing' for e in entries):
             return cls(None, 'missing')
         status = 'incomplete' if any(
             e.status == 'incomplete' for e in entries) else 'complete'
-        return cls(fn([e.mean for e in entries]), status)
+        return cls(fn([e.mean for e in entries]), status,
+                   marks=''.join(e.marks for e in entries))
 
     @classmethod
     def average(cls, entries: Sequence['Entry']) -> 'Entry':
@@ -126,8 +157,8 @@ class Entry:
     def text(self) -> str:
         if self.mean is None:
             return MISSING
-        return f'{self.mean:.2f}' + (INCOMPLETE
-                                     if self.status == 'incomplete' else '')
+        return _round(self.mean) + (INCOMPLETE if self.status ==
+                                    'incomplete' else '') + self.marks
 
 
 class Table:
@@ -163,15 +194,15 @@ class Table:
 
     def csv_rows(self) -> List[List[str]]:
         rows = [['row', 'column', 'value', 'status', 'seeds',
-                 'missing_seeds']]
+                 'missing_seeds', 'marks']]
         for row, entries in self.rows.items():
             for column in self.columns:
                 e = entries.get(column, Entry(None, 'missing'))
                 rows.append([
-                    row, column, '' if e.mean is None else repr(e.mean),
-                    e.status, ' '.join(f'{s}:{v!r}'
+                    row, column, '' if e.mean is None else _round(e.mean),
+                    e.status, ' '.join(f'{s}:{_round(v)}'
                                        for s, v in sorted(e.seeds.items())),
-                    ' '.join(str(s) for s in e.missing_seeds)
+                    ' '.join(str(s) for s in e.missing_seeds), e.marks
                 ])
         return rows
 
@@ -219,14 +250,15 @@ def setting_label(run: Dict) -> str:
 
 def observations(runs: List[Dict], protocol: str, metric: str,
                  roles: Sequence[str] = ('test', 'source', 'target')):
-    """``(setting label, dataset, shots, seed, value)`` of every evaluation
-    of ``protocol`` with ``metric``."""
+    """``(setting label, dataset, shots, seed, value, marks)`` of every
+    evaluation of ``protocol`` with ``metric``."""
     for run in runs:
         for ev in run['evaluations']:
             if ev['protocol'] == protocol and ev['role'] in roles and \
                     metric in ev['metrics']:
                 yield (setting_label(run), ev['dataset'], run['num_shots'],
-                       run['seed'], float(ev['metrics'][metric]))
+                       run['seed'], float(ev['metrics'][metric]),
+                       run_marks(run))
 
 
 def settings_of(runs: List[Dict], protocols: Sequence[str]) -> List[str]:
@@ -241,10 +273,17 @@ def _ordered(preferred: Sequence, found: Iterable) -> List:
     return list(preferred) + [f for f in found if f not in preferred]
 
 
-def _group(obs) -> Dict[Tuple, Dict[int, float]]:
-    groups: Dict[Tuple, Dict[int, float]] = {}
-    for setting, dataset, shots, seed, value in obs:
-        groups.setdefault((setting, dataset, shots), {})[seed] = value
+class SeedValues(dict):
+    """``seed -> value``, with the marks of the runs behind them."""
+    marks = ''
+
+
+def _group(obs) -> Dict[Tuple, SeedValues]:
+    groups: Dict[Tuple, SeedValues] = {}
+    for setting, dataset, shots, seed, value, marks in obs:
+        group = groups.setdefault((setting, dataset, shots), SeedValues())
+        group[seed] = value
+        group.marks += marks
     return groups
 
 
@@ -276,11 +315,12 @@ def table_base2novel(runs, seeds, datasets) -> Table:
             prefix = f'{setting} ' if len(settings) > 1 else ''
             entries = {}
             for name in ('base', 'novel'):
-                values = {}
+                values, marks = {}, ''
                 for (s, d, _), v in groups[name].items():
                     if (s, d) == (setting, dataset):
                         values.update(v)
-                entries[name] = Entry.from_seeds(values, seeds)
+                        marks += v.marks
+                entries[name] = Entry.from_seeds(values, seeds, marks)
                 per_setting[setting][name].append(entries[name])
             missing = _missing_text(setting, display(dataset),
                                     entries['base'])
@@ -318,22 +358,24 @@ def table_transfer(runs, seeds, protocol: str, targets, name: str,
     columns = ['ImageNet'] + [display(t) for t in targets] + ['Average']
     table = Table(name, title, columns)
     for setting in settings:
-        src = {}
+        src, marks = {}, ''
         for (s, _, _), v in source.items():
             if s == setting:
                 src.update(v)
-        entry = Entry.from_seeds(src, seeds)
+                marks += v.marks
+        entry = Entry.from_seeds(src, seeds, marks)
         table.add(setting, 'ImageNet', entry)
         if _missing_text(setting, 'ImageNet (source)', entry):
             table.missing_runs.append(
                 _missing_text(setting, 'ImageNet (source)', entry))
         entries = []
         for dataset in targets:
-            values = {}
+            values, marks = {}, ''
             for (s, d, _), v in target.items():
                 if (s, d) == (setting, dataset):
                     values.update(v)
-            entry = Entry.from_seeds(values, seeds)
+                    marks += v.marks
+            entry = Entry.from_seeds(values, seeds, marks)
             entries.append(entry)
             table.add(setting, display(dataset), entry)
             missing = _missing_text(setting, display(dataset), entry)
@@ -357,8 +399,8 @@ def table_fewshot(runs, seeds, datasets, shots) -> Table:
         for setting in settings:
             prefix = f'{setting} ' if len(settings) > 1 else ''
             for k in shots:
-                entry = Entry.from_seeds(
-                    groups.get((setting, dataset, k), {}), seeds)
+                group = groups.get((setting, dataset, k), SeedValues())
+                entry = Entry.from_seeds(group, seeds, group.marks)
                 per[(setting, k)].append(entry)
                 table.add(display(dataset), f'{prefix}{k}-shot', entry)
                 missing = _missing_text(setting,
@@ -524,6 +566,50 @@ def build_report(runs: List[Dict],
     return tables
 
 
+def _shots_text(run: Dict) -> str:
+    shots = run.get('shots_per_class')
+    if not shots:
+        return 'unknown' if shots is None else '-'
+    low, high = min(shots), max(shots)
+    text = str(low) if low == high else f'{low}-{high}'
+    if run['num_shots'] >= 1 and low < run['num_shots']:
+        short = sum(n < run['num_shots'] for n in shots)
+        text += f' ({short} of {len(shots)} classes below {run["num_shots"]})'
+    return text
+
+
+def runs_markdown(runs: List[Dict]) -> str:
+    """What produced each run: backbone, weights, real shots per class,
+    plugin version, data, marks."""
+    lines = ['### Runs', '',
+             '| setting | dataset | shots | seed | backbone | pretrained | '
+             'shots per class | plugin | data | marks |',
+             '|' + '---|' * 10]
+
+    def cell(value) -> str:
+        return str(value).replace('|', '\\|')
+
+    for run in sorted(runs, key=lambda r: (r['protocol'], r['setting'],
+                                           r['dataset'], r['num_shots'],
+                                           r['seed'])):
+        backbone = run.get('backbone', 'unknown')
+        if isinstance(backbone, dict):
+            backbone = 'custom config'
+        pretrained = run.get('pretrained', 'unknown') \
+            if 'pretrained' in run else 'unknown'
+        if random_weights(run):
+            pretrained = 'none (random weights)'
+        data = 'unknown' if 'paper_data' not in run else (
+            'paper' if run['paper_data'] else run.get('data_note') or
+            'not the paper\'s')
+        lines.append('| ' + ' | '.join(cell(v) for v in (
+            run['setting'], run['dataset'], run['num_shots'], run['seed'],
+            backbone, pretrained, _shots_text(run),
+            run.get('plugin_version', 'unknown'), data,
+            run_marks(run))) + ' |')
+    return '\n'.join(lines) + '\n'
+
+
 def main(argv=None) -> Dict[str, Table]:
     args = parse_args(argv)
     paths = find_results(args.work_dirs)
@@ -540,6 +626,7 @@ def main(argv=None) -> Dict[str, Table]:
     for table in tables.values():
         table.write(args.out_dir)
         parts.append(table.markdown())
+    parts.append(runs_markdown(runs))
     if 'table1' in tables:
         plot_base_novel(tables['table1'], tables['table1'].settings,
                         osp.join(args.out_dir, 'base_novel.png'))
@@ -560,4 +647,5 @@ def main(argv=None) -> Dict[str, Table]:
 
 
 if __name__ == '__main__':
-    main()
+    from projects.hicropl.utils.cli import run_main
+    run_main(main)

@@ -2,11 +2,16 @@
 """Check a prepared dataset folder before training.
 
 Verifies, for one dataset: the data root and the files the loader needs
-(split JSON, list files, ``classnames.txt``, image folders), the number of
+(split JSON, list files, ``classnames.txt``, image folders), the rules the
+loaders apply to the splits (the same code:
+``projects/hicropl/datasets/rules.py``: labels 0..n-1 without gaps, val/test
+labels among the train labels, distinct class prompts), the number of
 classes and of images per split against the full-split sizes of the paper's
-Table 10 (CoOp's splits), that every listed image exists, and that the
-description JSON has an entry for every class name. Prints what is missing
-and how to fix it; exits with status 1 when something is wrong.
+Table 10 (CoOp's splits), classes with fewer than ``--num-shots`` training
+images, that every listed image exists, and that the description JSON is
+valid, has an entry for every class name (pointing at keys that differ only
+by ``_`` vs space) and no sentence longer than the text context. Prints what
+is missing and how to fix it; exits with status 1 when something is wrong.
 
 Examples::
 
@@ -22,7 +27,6 @@ Examples::
 name (``OxfordPets``), its folder name (``oxford_pets``) or config name.
 """
 import argparse
-import json
 import os.path as osp
 import re
 import sys
@@ -130,6 +134,14 @@ def parse_args(argv=None):
                         help='do not compare image counts with the paper')
     parser.add_argument('--max-list', type=int, default=5,
                         help='how many missing items to list')
+    parser.add_argument(
+        '--num-shots', type=int, default=16,
+        help='warn about classes with fewer training images than this '
+        '(the paper\'s 16 shots)')
+    parser.add_argument(
+        '--context-length', type=int, default=77,
+        help='text context of the CLIP tokenizer (77 for the paper\'s '
+        'backbones): longer description sentences are an error')
     return parser.parse_args(argv)
 
 
@@ -163,7 +175,32 @@ def check_files(cls, args, check: Checker):
         check.fail(str(e))
         return None, None
     check.ok('split files / lists / folders readable')
+    try:
+        # The loader's own rules on what it builds (full splits, all
+        # classes): one implementation for loader and checker.
+        dataset.validate_splits(dataset.build_splits())
+    except ValueError as e:
+        check.fail(str(e))
+        return None, None
+    check.ok('labels and class names follow the loader\'s rules')
     return dataset, splits
+
+
+def check_shots(splits, args, check: Checker) -> None:
+    """Classes with fewer training images than ``--num-shots`` (a
+    warning, as in training: such a class gets all its images)."""
+    from projects.hicropl.datasets import get_classnames
+    from projects.hicropl.datasets.rules import (describe_short_classes,
+                                                 short_classes,
+                                                 shots_per_class)
+    if not splits['train']:
+        return
+    shots = shots_per_class(splits['train'])
+    short = short_classes(get_classnames(splits['train']), shots,
+                          args.num_shots)
+    if short:
+        check.warn(describe_short_classes(short, args.num_shots,
+                                          len(shots), args.max_list))
 
 
 def check_counts(cls, splits, args, check: Checker) -> None:
@@ -210,6 +247,13 @@ def check_images(dataset, splits, check: Checker) -> None:
 
 
 def check_descriptions(cls, splits, args, check: Checker) -> None:
+    """The description JSON, read and looked up as training does."""
+    import open_clip
+
+    from projects.hicropl.errors import DataError
+    from projects.hicropl.models.text_features.class_text_embeddings import (
+        check_sentence_lengths, description_key, missing_descriptions,
+        near_miss_message, read_descriptions)
     path = args.descriptions or (osp.join(args.gpt_dir, cls.DESCRIPTION_FILE)
                                  if cls.DESCRIPTION_FILE else None)
     if path is None:
@@ -223,17 +267,18 @@ def check_descriptions(cls, splits, args, check: Checker) -> None:
         check.fail(f'description JSON not found: {path}',
                    f'{source} (the config key class_descriptions names it)')
         return
-    with open(path, encoding='utf-8') as f:
-        try:
-            descriptions = json.load(f)
-        except json.JSONDecodeError as e:
-            check.fail(f'{path} is not valid JSON: {e}')
-            return
+    try:
+        descriptions = read_descriptions(path)
+    except DataError as e:
+        check.fail(str(e))
+        return
     names = sorted({item.classname for items in splits.values()
                     for item in items})
-    missing = [n for n in names if n.replace('_', ' ') not in descriptions]
-    empty = [n for n in names if n.replace('_', ' ') in descriptions
-             and not descriptions[n.replace('_', ' ')]]
+    missing, near = missing_descriptions(descriptions, names)
+    empty = [n for n in missing if description_key(n) in descriptions]
+    missing = [n for n in missing if n not in empty and n not in near]
+    if near:
+        check.fail(near_miss_message(near, path))
     if missing:
         check.fail(
             f'{len(missing)} of {len(names)} classes have no entry in '
@@ -241,11 +286,20 @@ def check_descriptions(cls, splits, args, check: Checker) -> None:
             'use the description file of this dataset, or set '
             "class_text=dict(on_missing='template') to fall back to a "
             'template for them')
-        check.listing([repr(n.replace('_', ' ')) for n in missing])
+        check.listing([repr(description_key(n)) for n in missing])
     if empty:
         check.fail(f'{len(empty)} classes have no sentences in {path}')
         check.listing([repr(n) for n in empty])
-    if not missing and not empty:
+    described = [n for n in names if descriptions.get(description_key(n))]
+    try:
+        check_sentence_lengths(
+            open_clip.SimpleTokenizer(context_length=args.context_length),
+            args.context_length, described,
+            [descriptions[description_key(n)] for n in described], path)
+    except DataError as e:
+        check.fail(str(e))
+        return
+    if not missing and not empty and not near:
         check.ok(f'descriptions for all {len(names)} classes in {path}')
 
 
@@ -258,6 +312,7 @@ def main(argv=None) -> int:
     dataset, splits = check_files(cls, args, check)
     if splits is not None:
         check_counts(cls, splits, args, check)
+        check_shots(splits, args, check)
         check_images(dataset, splits, check)
         check_descriptions(cls, splits, args, check)
     if check.problems:
@@ -268,4 +323,5 @@ def main(argv=None) -> int:
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    from projects.hicropl.utils.cli import run_main
+    sys.exit(run_main(main))

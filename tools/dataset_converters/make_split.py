@@ -27,6 +27,9 @@ if REPO_ROOT not in sys.path:
 
 from projects.hicropl.datasets.folder import (IMG_EXTENSIONS,  # noqa: E402
                                               make_split)
+from projects.hicropl.errors import ConfigError  # noqa: E402
+from projects.hicropl.utils.cli import (add_debug_argument,  # noqa: E402
+                                        run_main)
 
 
 def parse_args(argv=None):
@@ -51,22 +54,20 @@ def parse_args(argv=None):
         help='image file extensions (default: common image formats)')
     parser.add_argument('--force', action='store_true',
                         help='overwrite an existing --out file')
+    add_debug_argument(parser)
     return parser.parse_args(argv)
 
 
 def main(argv=None) -> dict:
     args = parse_args(argv)
     if osp.exists(args.out) and not args.force:
-        raise SystemExit(f'{args.out} exists; pass --force to overwrite it')
+        raise ConfigError(f'{args.out} exists; pass --force to overwrite it')
     classnames = None
     if args.classnames:
         with open(args.classnames, encoding='utf-8') as f:
             classnames = json.load(f)
-    try:
-        split = make_split(args.image_root, args.ratios, args.seed,
-                           classnames, args.extensions)
-    except (ValueError, FileNotFoundError) as e:
-        raise SystemExit(str(e))
+    split = make_split(args.image_root, args.ratios, args.seed, classnames,
+                       args.extensions)
     folder = osp.dirname(osp.abspath(args.out))
     os.makedirs(folder, exist_ok=True)
     with open(args.out, 'w', encoding='utf-8') as f:
@@ -84,4 +85,4 @@ def main(argv=None) -> dict:
 
 
 if __name__ == '__main__':
-    main()
+    run_main(main)

@@ -27,14 +27,10 @@ forward::
         hicropl_oxford_pets_official.pth \\
         --cfg-options model.prompt_learner.type=HiCroPLOfficialPromptLearner
 """
-import _compat_pickle
 import argparse
-import io
 import os
 import os.path as osp
-import pickle
 import sys
-import types
 from collections import OrderedDict
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
@@ -44,6 +40,15 @@ if REPO_ROOT not in sys.path:
 
 import torch  # noqa: E402
 from mmengine.config import Config, DictAction  # noqa: E402
+
+from projects.hicropl.errors import (CheckpointNotFoundError,  # noqa: E402
+                                     UserError)
+from projects.hicropl.utils.cli import (add_debug_argument,  # noqa: E402
+                                        run_main)
+
+# The plugin's one restricted unpickler (projects/hicropl/engine/safe_load.py)
+from projects.hicropl.engine.safe_load import (  # noqa: E402
+    UnsafeCheckpointError, numpy_globals, restricted_pickle_module)
 
 # Frozen parts of the authors' model: rebuilt from the CLIP weights (or, for
 # the prompt buffers, from the class names), never converted.
@@ -55,8 +60,9 @@ FROZEN_PREFIXES = ('image_encoder.', 'text_encoder.', 'ZS_image_encoder.',
 STAND_IN_MODULES = ('dassl', 'yacs', 'torch.optim')
 
 
-class UnsafeCheckpointError(pickle.UnpicklingError):
-    """The file references code that the restricted reader refuses."""
+class ConversionError(UserError, ValueError):
+    """The checkpoint or the config does not fit this conversion."""
+
 
 
 class StandIn(dict):
@@ -103,19 +109,6 @@ def _stand_in(qualified: str) -> type:
 _STAND_INS: Dict[str, type] = {}
 
 
-def _numpy_globals() -> Dict[str, Any]:
-    import numpy as np
-    try:
-        from numpy._core import multiarray
-    except ImportError:  # pragma: no cover - numpy 1.x
-        from numpy.core import multiarray
-    found = {'numpy.dtype': np.dtype, 'numpy.ndarray': np.ndarray}
-    for prefix in ('numpy._core.multiarray', 'numpy.core.multiarray'):
-        found[f'{prefix}._reconstruct'] = multiarray._reconstruct
-        found[f'{prefix}.scalar'] = multiarray.scalar
-    return found
-
-
 def _allowed_globals() -> Dict[str, Any]:
     import builtins
     import collections
@@ -139,45 +132,24 @@ def _allowed_globals() -> Dict[str, Any]:
                  'float', 'complex', 'bool', 'str', 'bytes', 'bytearray',
                  'slice', 'range'):
         allowed[f'builtins.{name}'] = getattr(builtins, name)
-    allowed.update(_numpy_globals())
+    allowed.update(numpy_globals())
+    allowed.update({
+        f'torch.{name}': value
+        for name, value in vars(torch).items()
+        if isinstance(value, torch.dtype)
+    })  # e.g. torch.float16
     return allowed
 
 
 _ALLOWED = _allowed_globals()
 
 
-class DasslUnpickler(pickle.Unpickler):
-    """Unpickler that maps only the globals a Dassl checkpoint needs."""
-
-    def find_class(self, module: str, name: str) -> Any:
-        # Python 2 names, as protocol-2 pickles (torch.save) spell builtins.
-        if (module, name) in _compat_pickle.NAME_MAPPING:
-            module, name = _compat_pickle.NAME_MAPPING[(module, name)]
-        module = _compat_pickle.IMPORT_MAPPING.get(module, module)
-        qualified = f'{module}.{name}'
-        if qualified in _ALLOWED:
-            return _ALLOWED[qualified]
-        if module == 'torch' and isinstance(getattr(torch, name, None),
-                                            torch.dtype):
-            return getattr(torch, name)  # e.g. torch.float16
-        if any(module == m or module.startswith(m + '.')
-               for m in STAND_IN_MODULES):
-            return _stand_in(qualified)
-        raise UnsafeCheckpointError(
-            f'Refusing to load {qualified}: a Dassl checkpoint is read with a '
-            'restricted unpickler that only rebuilds tensors, plain '
-            f'containers and inert stand-ins of {STAND_IN_MODULES} objects. '
-            'The file may not be an authors\' HiCroPL checkpoint, or it was '
-            'tampered with; only convert files you trust.')
-
-
-def _restricted_pickle_module() -> types.ModuleType:
-    module = types.ModuleType('hicropl_restricted_pickle')
-    module.Unpickler = DasslUnpickler
-    module.load = lambda f, **kwargs: DasslUnpickler(f, **kwargs).load()
-    module.loads = lambda data, **kwargs: DasslUnpickler(
-        io.BytesIO(data), **kwargs).load()
-    return module
+def _dassl_stand_in(qualified: str) -> Optional[type]:
+    """Inert stand-ins for Dassl/yacs/``torch.optim`` objects, None (refused)
+    for any other global outside the allow-list."""
+    if any(qualified.startswith(m + '.') for m in STAND_IN_MODULES):
+        return _stand_in(qualified)
+    return None
 
 
 def load_dassl_checkpoint(path: str) -> Dict:
@@ -187,15 +159,16 @@ def load_dassl_checkpoint(path: str) -> Dict:
         UnsafeCheckpointError: The file references a refused global.
     """
     if not osp.isfile(path):
-        raise FileNotFoundError(f'Checkpoint not found: {path}')
+        raise CheckpointNotFoundError(f'Checkpoint not found: {path}')
     checkpoint = torch.load(
         path,
         map_location='cpu',
         weights_only=False,  # our restricted pickle module does the check
-        pickle_module=_restricted_pickle_module())
+        pickle_module=restricted_pickle_module(
+            _ALLOWED, _dassl_stand_in, what='a Dassl checkpoint'))
     if not isinstance(checkpoint, dict) or not isinstance(
             checkpoint.get('state_dict'), dict):
-        raise ValueError(
+        raise ConversionError(
             f'{path} is not a Dassl checkpoint: expected a dict with a '
             '"state_dict" entry (model-best.pth.tar / model.pth.tar-N).')
     return checkpoint
@@ -229,19 +202,19 @@ def convert_state_dict(
             continue
         value = value.detach().to(torch.float32).clone()
         if new in ours and not torch.equal(ours[new], value):
-            raise ValueError(
+            raise ConversionError(
                 f'{name} and another name of {new} hold different values; '
                 'the checkpoint is inconsistent.')
         ours[new] = value
     if unknown:
-        raise ValueError(
+        raise ConversionError(
             f'Unknown entries in the authors\' state dict: {unknown}. This '
             'converter handles HiCroPL checkpoints (prompt_learner.ctx, '
             'cross_prompts_*, *_proxy_token, attn_pooling_*_nets, '
             'text2visual_net, visual2text_net).')
     if not ours:
-        raise ValueError('No HiCroPL prompt-learner tensor found in the '
-                         'checkpoint.')
+        raise ConversionError('No HiCroPL prompt-learner tensor found in '
+                              'the checkpoint.')
     return ours, dropped
 
 
@@ -282,7 +255,7 @@ def _check_config(cfg: Config, found: Dict[str, int]) -> None:
     if wrong:
         options = ' '.join(f'model.prompt_learner.{k}={v}'
                            for k, v in wrong.items())
-        raise ValueError(
+        raise ConversionError(
             f'The checkpoint was trained with {found}, the config has '
             f'{ {k: learner.get(k) for k in found} }. Pass --cfg-options '
             f'{options} (and use the same options with tools/test.py).')
@@ -362,6 +335,7 @@ def parse_args(argv=None):
         nargs='+',
         action=DictAction,
         help='override config settings, e.g. model.prompt_learner.n_ctx=4')
+    add_debug_argument(parser)
     return parser.parse_args(argv)
 
 
@@ -385,4 +359,4 @@ def main(argv=None) -> Dict:
 
 
 if __name__ == '__main__':
-    main()
+    run_main(main)

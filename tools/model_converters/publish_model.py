@@ -30,11 +30,19 @@ if REPO_ROOT not in sys.path:
 
 import torch  # noqa: E402
 
+from projects.hicropl.errors import CheckpointError, UserError  # noqa: E402
+from projects.hicropl.utils.cli import (add_debug_argument,  # noqa: E402
+                                        run_main)
+
 # Training state, not needed to use the model.
 TRAINING_KEYS = ('optimizer', 'param_schedulers', 'message_hub', 'hook_msgs',
                  'ema_state_dict')
 # The frozen CLIP inside PromptCLIPClassifier (rebuilt from the config).
 FROZEN_PREFIX = 'backbone.clip.'
+
+
+class OutputFolderError(UserError, FileNotFoundError):
+    """The folder of the output name does not exist."""
 
 
 def publish(checkpoint: Dict, half: bool = False) -> Dict:
@@ -48,7 +56,8 @@ def publish(checkpoint: Dict, half: bool = False) -> Dict:
         dict: ``meta`` and ``state_dict`` only.
     """
     if 'state_dict' not in checkpoint:
-        raise ValueError('Not an MMEngine checkpoint: no "state_dict" entry.')
+        raise CheckpointError(
+            'Not an MMEngine checkpoint: no "state_dict" entry.')
     state_dict = OrderedDict()
     for key, value in checkpoint['state_dict'].items():
         if key.startswith('module.'):
@@ -59,7 +68,7 @@ def publish(checkpoint: Dict, half: bool = False) -> Dict:
             value = value.half()
         state_dict[key] = value
     if not state_dict:
-        raise ValueError('The checkpoint holds no trainable tensor.')
+        raise CheckpointError('The checkpoint holds no trainable tensor.')
     from projects.hicropl import __version__
     meta = dict(checkpoint.get('meta') or {})
     meta.setdefault('hicropl_version', __version__)
@@ -77,7 +86,7 @@ def save_published(checkpoint: Dict, out_file: str) -> str:
     """
     out_dir = osp.dirname(osp.abspath(out_file))
     if not osp.isdir(out_dir):
-        raise FileNotFoundError(
+        raise OutputFolderError(
             f'Output folder {out_dir} does not exist; create it first.')
     stem = out_file[:-4] if out_file.endswith('.pth') else out_file
     tmp = f'{stem}.tmp-{os.getpid()}'
@@ -100,6 +109,7 @@ def parse_args(argv=None):
         '--half',
         action='store_true',
         help='store the tensors in half precision (fp16)')
+    add_debug_argument(parser)
     return parser.parse_args(argv)
 
 
@@ -116,4 +126,4 @@ def main(argv=None) -> str:
 
 
 if __name__ == '__main__':
-    main()
+    run_main(main)

@@ -9,15 +9,17 @@ from mmengine.logging import print_log
 
 from mmpretrain.datasets import BaseDataset
 from mmpretrain.registry import DATASETS
+from ..errors import ConfigError, DataError, UserError
 from .fewshot import (SUBSAMPLE_MODES, Datum, get_classnames,
                       sample_fewshot_splits, subsample_classes, to_datums)
 from .official_cache import fewshot_cache_path, load_official_cache
+from .rules import check_splits, shots_per_class
 
 SPLITS = ('train', 'val', 'test')
 COOP_DATASETS_MD = 'https://github.com/KaiyangZhou/CoOp/blob/main/DATASETS.md'
 
 
-class DatasetNotFoundError(FileNotFoundError):
+class DatasetNotFoundError(UserError, FileNotFoundError):
     """A data root, split file, list file or image the dataset needs is
     missing; the message names the path and how to fix it."""
 
@@ -116,14 +118,15 @@ class CoOpDataset(BaseDataset):
                  dataset_name: Optional[str] = None,
                  **kwargs):
         if split not in SPLITS:
-            raise ValueError(f'split must be one of {SPLITS}, got {split!r}')
+            raise ConfigError(f'split must be one of {SPLITS}, got '
+                              f'{split!r}')
         if subsample_classes not in SUBSAMPLE_MODES:
-            raise ValueError(f'subsample_classes must be one of '
-                             f'{SUBSAMPLE_MODES}, got {subsample_classes!r}')
+            raise ConfigError(f'subsample_classes must be one of '
+                              f'{SUBSAMPLE_MODES}, got {subsample_classes!r}')
         if not isinstance(num_shots, int) or isinstance(num_shots, bool):
             raise TypeError(f'num_shots must be an int, got {num_shots!r}')
         if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-            raise ValueError(f'seed must be an int >= 0, got {seed!r}')
+            raise ConfigError(f'seed must be an int >= 0, got {seed!r}')
         self.split = split
         self.split_file = self.SPLIT_FILE if split_file is None else split_file
         self.image_dir = self.IMAGE_DIR if image_dir is None else image_dir
@@ -193,8 +196,8 @@ class CoOpDataset(BaseDataset):
         """Read the full ``train``/``val``/``test`` lists from the split file
         (``impath`` relative to :attr:`image_root`)."""
         if not self.split_file:
-            raise ValueError(f'{type(self).__name__}: split_file is required '
-                             f'(e.g. split_zhou_<Name>.json)')
+            raise ConfigError(f'{type(self).__name__}: split_file is '
+                              f'required (e.g. split_zhou_<Name>.json)')
         source = "download it from the link in CoOp's DATASETS.md into " \
             'data_root' if self.DATASET_NAME else \
             'write it with tools/dataset_converters/make_split.py'
@@ -205,11 +208,16 @@ class CoOpDataset(BaseDataset):
             try:
                 raw = json.load(f)
             except json.JSONDecodeError as e:
-                raise ValueError(f'{path} is not valid JSON: {e}') from e
+                raise DataError(f'{path} is not valid JSON: {e}') from e
         if not isinstance(raw, dict) or not set(SPLITS) <= set(raw):
-            raise ValueError(f'{path} must be a JSON object with keys '
-                             f'{list(SPLITS)}')
-        return {key: to_datums(raw[key]) for key in SPLITS}
+            raise DataError(f'{path} must be a JSON object with keys '
+                            f'{list(SPLITS)}')
+        try:
+            return {key: to_datums(raw[key]) for key in SPLITS}
+        except (TypeError, ValueError) as e:
+            raise DataError(f'{path}: {e}. Each item must be [impath, '
+                            f'label, classname] with an integer label.'
+                            ) from e
 
     def _fewshot(
         self, train: List[Datum], val: Optional[List[Datum]]
@@ -242,16 +250,22 @@ class CoOpDataset(BaseDataset):
             train, val, full['test'], subsample=self.subsample)
         return dict(train=train, val=val, test=test)
 
+    def validate_splits(self, splits: Dict[str, List[Datum]]) -> None:
+        """The rules of :mod:`.rules` on this run's splits (also applied
+        by ``tools/dataset_converters/check_data.py``)."""
+        source = self.split_file or self.data_root
+        check_splits(splits, f'{type(self).__name__} ({source})')
+
     def _set_classes(self, train: Sequence[Datum]) -> None:
         classnames = get_classnames(train)
         labels = sorted({item.label for item in train})
-        if labels != list(range(len(labels))):
-            raise ValueError(
-                f'{type(self).__name__}: the train labels must be 0..n-1 '
-                f'without gaps, got {len(labels)} distinct labels up to '
-                f'{max(labels, default=-1)} in {self.split_file}')
         self._metainfo['classes'] = tuple(classnames)
         self._metainfo['dataset_name'] = self.dataset_name
+        # The real training images per class (label order): fewer than
+        # num_shots for small classes. Recorded in checkpoints'
+        # dataset_meta and results.json; the preflight warns about it.
+        self._metainfo['shots_per_class'] = tuple(shots_per_class(train))
+        self._metainfo['num_shots'] = self.num_shots
         if self.subsample == 'all':
             # The base/new cut of subsample_classes: labels below it are the
             # base classes (read by BaseNovelAccuracy).
@@ -266,6 +280,7 @@ class CoOpDataset(BaseDataset):
         """Build this run's splits and return the items of ``self.split``."""
         self._check_data_root()
         splits = self.build_splits()
+        self.validate_splits(splits)
         self._set_classes(splits['train'])
         data_list = [
             dict(img_path=self._image_path(item.impath), gt_label=item.label)

@@ -11,45 +11,53 @@ import os
 import os.path as osp
 import shutil
 import tempfile
-from typing import Dict, List, NamedTuple, Tuple
+from typing import Dict, List, NamedTuple, Optional, Tuple
 
 import numpy as np
 from PIL import Image, ImageDraw
 
 from mmpretrain.registry import DATASETS
+from ..errors import ConfigError, DataError
 from .coop_dataset import CoOpDataset
 
 DEMO_SPLIT_FILE = 'split_zhou_HiCroPLDemo.json'
 DEMO_IMAGE_DIR = 'images'
 DEMO_DESCRIPTION_FILE = 'descriptions.json'
+# Where the demo config keeps the dataset; generated there on first use.
+DEFAULT_DEMO_ROOT = 'data/hicropl_demo'
+
+
+class DemoRootError(ConfigError, FileExistsError):
+    """The demo ``data_root`` exists but is not a demo dataset."""
 
 
 class _DemoClass(NamedTuple):
-    name: str  # class name as stored in the split (may hold ' ' and '_')
+    name: str  # the class name (split, descriptions, prompts)
     color: Tuple[int, int, int]
     pattern: str  # a key of _PATTERNS
     phrase: str  # what the pattern looks like, for descriptions
 
 
-# Distinct colour *and* pattern per class. Names mix underscores and spaces,
-# as real CoOp class names do (``car_side``, ``Maine Coon``).
+# Distinct colour *and* pattern per class. A class has one name everywhere:
+# in the split file, as the description key, in the prompts and in results
+# (words separated by spaces); only its image folder uses ``_``.
 DEMO_CLASSES: Tuple[_DemoClass, ...] = (
-    _DemoClass('red_circle', (220, 30, 30), 'disc', 'round disc'),
+    _DemoClass('red circle', (220, 30, 30), 'disc', 'round disc'),
     _DemoClass('green square', (30, 190, 50), 'square', 'square block'),
-    _DemoClass('blue_triangle', (40, 80, 230), 'triangle', 'triangle'),
-    _DemoClass('yellow horizontal_stripes', (240, 220, 30), 'hstripes',
+    _DemoClass('blue triangle', (40, 80, 230), 'triangle', 'triangle'),
+    _DemoClass('yellow horizontal stripes', (240, 220, 30), 'hstripes',
                'pattern of horizontal stripes'),
-    _DemoClass('magenta_vertical_stripes', (220, 40, 200), 'vstripes',
+    _DemoClass('magenta vertical stripes', (220, 40, 200), 'vstripes',
                'pattern of vertical stripes'),
     _DemoClass('cyan checkerboard', (40, 220, 220), 'checker',
                'checkerboard pattern'),
-    _DemoClass('orange_ring', (250, 140, 20), 'ring', 'hollow ring'),
+    _DemoClass('orange ring', (250, 140, 20), 'ring', 'hollow ring'),
     _DemoClass('white cross', (245, 245, 245), 'cross', 'plus-shaped cross'),
-    _DemoClass('purple_diagonal_stripes', (120, 50, 180), 'dstripes',
+    _DemoClass('purple diagonal stripes', (120, 50, 180), 'dstripes',
                'pattern of diagonal stripes'),
-    _DemoClass('lime polka_dots', (160, 240, 60), 'dots',
+    _DemoClass('lime polka dots', (160, 240, 60), 'dots',
                'pattern of polka dots'),
-    _DemoClass('pink_star', (255, 130, 180), 'star', 'five-pointed star'),
+    _DemoClass('pink star', (255, 130, 180), 'star', 'five-pointed star'),
     _DemoClass('brown diamond', (140, 90, 40), 'diamond', 'diamond shape'),
 )
 
@@ -135,10 +143,10 @@ def render_demo_image(spec: _DemoClass, rng: np.random.Generator,
 
 def demo_descriptions(specs) -> Dict[str, List[str]]:
     """Descriptions in the authors' format ``{"class name": [sentence, ...]}``
-    with keys = class names with ``_`` replaced by spaces."""
+    keyed by the class names."""
     out = {}
     for spec in specs:
-        key = spec.name.replace('_', ' ')
+        key = spec.name
         color = key.split(' ')[0]
         out[key] = [
             f'A photo of a {key}.',
@@ -185,10 +193,10 @@ def prepare_demo_dataset(root: str,
 
         root
         ├── images
-        │   ├── red_circle
+        │   ├── red_circle             (class 'red circle')
         │   │   ├── red_circle_0001.jpg
         │   │   └── ...
-        │   ├── green_square           (class name 'green square')
+        │   ├── green_square           (class 'green square')
         │   └── ...
         ├── split_zhou_HiCroPLDemo.json
         └── descriptions.json          ({"class name": [sentence, ...]})
@@ -213,13 +221,13 @@ def prepare_demo_dataset(root: str,
     root = osp.abspath(osp.expanduser(root))
     if osp.exists(root):
         if not osp.isfile(osp.join(root, DEMO_SPLIT_FILE)):
-            raise FileExistsError(
+            raise DemoRootError(
                 f'{root} exists but holds no {DEMO_SPLIT_FILE}; it is not a '
                 f'demo dataset. Remove it or choose another demo data_root.')
         return root
     if not 1 <= num_classes <= len(DEMO_CLASSES):
-        raise ValueError(f'num_classes must be in 1..{len(DEMO_CLASSES)}, '
-                         f'got {num_classes}')
+        raise ConfigError(f'num_classes must be in 1..{len(DEMO_CLASSES)}, '
+                          f'got {num_classes}')
     parent = osp.dirname(root)
     os.makedirs(parent, exist_ok=True)
     tmp = tempfile.mkdtemp(prefix=f'.{osp.basename(root)}.tmp-', dir=parent)
@@ -246,14 +254,20 @@ class HiCroPLDemoDataset(CoOpDataset):
 
     On first use the dataset is generated at ``data_root`` by
     :func:`prepare_demo_dataset` (the only dataset that writes, and only into
-    its own, missing ``data_root``); it is then read like any CoOp dataset,
+    its own, missing ``data_root``): at the default ``data/hicropl_demo``,
+    or anywhere with ``generate=True``. A missing folder elsewhere is an
+    error, so a mistyped ``data_root`` is not silently filled with a new
+    dataset. The dataset is then read like any CoOp dataset,
     with the same few-shot and base/new logic. ``metainfo
     ['description_file']`` is the absolute path of its ``descriptions.json``.
 
     Dataset directory: see :func:`prepare_demo_dataset`.
 
     Args:
-        data_root: Demo folder; generated when it does not exist.
+        data_root: Demo folder.
+        generate: Generate the dataset when ``data_root`` does not exist:
+            ``None`` (default) only at :data:`DEFAULT_DEMO_ROOT`, ``True``
+            anywhere, ``False`` never.
         num_classes: Classes to generate (only used when generating; an
             existing folder with another number of classes is an error).
         image_size: Side of the generated images.
@@ -264,15 +278,32 @@ class HiCroPLDemoDataset(CoOpDataset):
     IMAGE_DIR = DEMO_IMAGE_DIR
 
     def __init__(self,
-                 data_root: str = 'data/hicropl_demo',
+                 data_root: str = DEFAULT_DEMO_ROOT,
                  num_classes: int = 10,
                  image_size: int = 64,
+                 generate: Optional[bool] = None,
                  **kwargs):
         self.num_classes = num_classes
         self.image_size = image_size
+        self.generate = generate
         super().__init__(data_root=data_root, **kwargs)
 
+    def _may_generate(self) -> bool:
+        if self.generate is not None:
+            return bool(self.generate)
+        return osp.abspath(osp.expanduser(self.data_root)) == osp.abspath(
+            DEFAULT_DEMO_ROOT)
+
     def load_data_list(self) -> List[dict]:
+        if not osp.exists(self.data_root) and not self._may_generate():
+            raise ConfigError(
+                f'The demo dataset folder {self.data_root} does not exist. '
+                f'Fix data_root (the demo default is {DEFAULT_DEMO_ROOT}), '
+                f'or set generate=True in the dataset dicts to generate the '
+                f'demo dataset there (e.g. --cfg-options '
+                f'train_dataloader.dataset.generate=True '
+                f'val_dataloader.dataset.generate=True '
+                f'test_dataloader.dataset.generate=True).')
         prepare_demo_dataset(self.data_root, num_classes=self.num_classes,
                              image_size=self.image_size)
         data_list = super().load_data_list()
@@ -284,7 +315,7 @@ class HiCroPLDemoDataset(CoOpDataset):
         splits = super().read_split()
         found = len({item.label for item in splits['train']})
         if found != self.num_classes:
-            raise ValueError(
+            raise DataError(
                 f'The demo dataset at {self.data_root} has {found} classes, '
                 f'but num_classes={self.num_classes}. Remove the folder to '
                 f'regenerate it, or choose another data_root.')

@@ -3,6 +3,7 @@ import os.path as osp
 from typing import Dict, List
 
 from mmpretrain.registry import DATASETS
+from ..errors import DataError
 from .coop_dataset import SPLITS, CoOpDataset
 from .fewshot import Datum
 
@@ -69,7 +70,7 @@ class CoOpFGVCAircraft(CoOpDataset):
                 tokens = line.strip().split(' ')
                 classname = ' '.join(tokens[1:])
                 if classname not in cname2lab:
-                    raise ValueError(
+                    raise DataError(
                         f'{self.LIST_FILES[key]}: variant {classname!r} of '
                         f'image {tokens[0]} is not in {self.CLASSES_FILE}')
                 items.append(

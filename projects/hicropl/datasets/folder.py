@@ -14,7 +14,8 @@ from collections import OrderedDict
 from typing import Dict, List, Mapping, Optional, Sequence
 
 from mmpretrain.registry import DATASETS
-from .coop_dataset import SPLITS, CoOpDataset
+from ..errors import ConfigError, DataError
+from .coop_dataset import SPLITS, CoOpDataset, DatasetNotFoundError
 from .fewshot import Datum
 
 IMG_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.ppm', '.bmp', '.pgm', '.tif',
@@ -40,7 +41,9 @@ def scan_class_folders(
         OrderedDict[str, list[str]]: ``folder name -> image paths``.
     """
     if not osp.isdir(root):
-        raise FileNotFoundError(f'Image folder not found: {root}')
+        raise DatasetNotFoundError(
+            f'Image folder not found: {root}. Point it at a folder with one '
+            'sub-folder of images per class.')
     extensions = tuple(e.lower() for e in extensions)
     classes = OrderedDict()
     for name in sorted(os.listdir(root)):
@@ -57,8 +60,8 @@ def scan_class_folders(
             ]
         classes[name] = images
     if not classes:
-        raise ValueError(f'{root} holds no class folders: expected one '
-                         f'sub-folder of images per class')
+        raise DataError(f'{root} holds no class folders: expected one '
+                        f'sub-folder of images per class')
     return classes
 
 
@@ -95,8 +98,8 @@ def make_split(image_root: str,
     """
     if len(ratios) != 3 or min(ratios) <= 0 or not math.isclose(
             sum(ratios), 1.0, abs_tol=1e-6):
-        raise ValueError(f'ratios must be three fractions > 0 (train, val, '
-                         f'test) summing to 1, got {tuple(ratios)}')
+        raise ConfigError(f'ratios must be three fractions > 0 (train, val, '
+                          f'test) summing to 1, got {tuple(ratios)}')
     rng = random.Random(seed)
     split = {key: [] for key in SPLITS}
     too_small = []
@@ -116,7 +119,7 @@ def make_split(image_root: str,
         for key, items in parts.items():
             split[key] += [[impath, label, name] for impath in items]
     if too_small:
-        raise ValueError(
+        raise DataError(
             f'Too few images to give every split at least one with ratios '
             f'{tuple(ratios)}: {", ".join(too_small)} (images found). Add '
             f'images, change the ratios, or remove these class folders.')
@@ -179,7 +182,7 @@ class CoOpImageFolder(CoOpDataset):
                  **kwargs):
         for key in ('split_file', 'image_dir'):
             if kwargs.pop(key, None):
-                raise ValueError(
+                raise ConfigError(
                     f'CoOpImageFolder reads folders, not a split file: drop '
                     f'{key!r}, or use CoOpDataset for a split JSON')
         self.split_ratios = None if split_ratios is None else tuple(
@@ -217,7 +220,7 @@ class CoOpImageFolder(CoOpDataset):
         for key in SPLITS:
             unknown = sorted(set(folders[key]) - set(labels))
             if unknown:
-                raise ValueError(
+                raise DataError(
                     f'{type(self).__name__}: {key}/ of {self.data_root} has '
                     f'class folders that train/ lacks: {unknown}')
             out[key] = [

@@ -8,6 +8,7 @@ from typing import Dict, List, Optional
 from mmengine.logging import print_log
 
 from mmpretrain.registry import DATASETS
+from ..errors import ConfigError, DataError
 from .coop_dataset import CoOpDataset, listdir_nohidden
 from .fewshot import Datum, subsample_classes
 from .official_cache import fewshot_cache_path, load_official_cache
@@ -93,8 +94,8 @@ class CoOpImageNet(CoOpDataset):
 
     def _classname(self, classnames: Dict[str, str], wnid: str) -> str:
         if wnid not in classnames:
-            raise ValueError(f'{type(self).__name__}: folder {wnid!r} is not '
-                             f'a wnid listed in {self.CLASSNAMES_FILE}')
+            raise DataError(f'{type(self).__name__}: folder {wnid!r} is not '
+                            f'a wnid listed in {self.CLASSNAMES_FILE}')
         return classnames[wnid]
 
     def read_folder(self, classnames: Dict[str, str],
@@ -155,7 +156,7 @@ class CoOpImageNet(CoOpDataset):
         else:
             if not preprocessed and \
                     self._class_folders('val') != self._class_folders('train'):
-                raise ValueError(
+                raise DataError(
                     f'{type(self).__name__}: images/val and images/train of '
                     f'{self.data_root} must hold the same wnid folders (sort '
                     f'the flat official val set into wnid folders)')
@@ -186,9 +187,9 @@ class _ImageNetTestSet(CoOpDataset):
 
     def __init__(self, data_root: str, split: str = 'test', **kwargs):
         if split == 'val':
-            raise ValueError(f'{type(self).__name__} has no val split (the '
-                             f'authors evaluate it on test only); use '
-                             f"split='test'")
+            raise ConfigError(f'{type(self).__name__} has no val split (the '
+                              f'authors evaluate it on test only); use '
+                              f"split='test'")
         if kwargs.get('num_shots', 0) >= 1 or kwargs.get(
                 'subsample_classes', 'all') != 'all':
             print_log(
@@ -214,7 +215,7 @@ class _ImageNetTestSet(CoOpDataset):
         items = []
         for label, wnid in enumerate(wnids):
             if wnid not in classnames:
-                raise ValueError(
+                raise DataError(
                     f'{type(self).__name__}: entry {wnid!r} of '
                     f'{self.image_root} is not a wnid listed in '
                     f'{self.CLASSNAMES_FILE}')
@@ -274,8 +275,8 @@ class CoOpImageNetV2(_ImageNetTestSet):
     def read_items(self, classnames: Dict[str, str]) -> List[Datum]:
         wnids = list(classnames)
         if len(wnids) < self.NUM_CLASSES:
-            raise ValueError(f'{self.CLASSNAMES_FILE} lists {len(wnids)} '
-                             f'classes, expected {self.NUM_CLASSES}')
+            raise DataError(f'{self.CLASSNAMES_FILE} lists {len(wnids)} '
+                            f'classes, expected {self.NUM_CLASSES}')
         self._wnids = wnids[:self.NUM_CLASSES]
         items = []
         for label in range(self.NUM_CLASSES):

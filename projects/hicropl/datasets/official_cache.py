@@ -8,7 +8,7 @@ sampling/scanning. Each holds lists of Dassl ``Datum`` objects with an
 absolute ``_impath`` from the machine that wrote it and the label before
 base/new relabelling.
 
-Pickles can execute code when loaded, so the unpickler below maps only
+Pickles can execute code when loaded, so the plugin's restricted unpickler maps only
 ``dassl.data.datasets.base_dataset.Datum`` to an inert stand-in and refuses
 every other global. We never write these files.
 """
@@ -17,24 +17,16 @@ import pickle
 import re
 from typing import Dict, List, Sequence
 
+from ..errors import DataError
+from ..engine.safe_load import UnsafeCheckpointError, safe_pickle_load
 from .fewshot import Datum
 
-_DATUM_GLOBAL = ('dassl.data.datasets.base_dataset', 'Datum')
+_DATUM_GLOBAL = 'dassl.data.datasets.base_dataset.Datum'
 
 
 class _PickledDatum:
     """Inert stand-in for Dassl's ``Datum``; the pickle restores its
     ``__dict__`` (``_impath``, ``_label``, ``_domain``, ``_classname``)."""
-
-
-class _DatumOnlyUnpickler(pickle.Unpickler):
-
-    def find_class(self, module: str, name: str):
-        if (module, name) == _DATUM_GLOBAL:
-            return _PickledDatum
-        raise pickle.UnpicklingError(
-            f'Refusing to load global {module}.{name} from an authors\' cache '
-            f'pickle: only {".".join(_DATUM_GLOBAL)} is allowed')
 
 
 def fewshot_cache_path(data_root: str, num_shots: int, seed: int) -> str:
@@ -61,8 +53,8 @@ def rebase_impath(impath: str, anchor: Sequence[str]) -> str:
     for start in range(len(parts) - n - 1, -1, -1):
         if parts[start:start + n] == anchor:
             return '/'.join(parts[start + n:])
-    raise ValueError(f'Cannot re-root cached image path {impath!r}: it does '
-                     f'not contain {"/".join(anchor)}/')
+    raise DataError(f'Cannot re-root cached image path {impath!r}: it does '
+                    f'not contain {"/".join(anchor)}/')
 
 
 def load_official_cache(path: str, anchor: Sequence[str],
@@ -82,25 +74,26 @@ def load_official_cache(path: str, anchor: Sequence[str],
     """
     with open(path, 'rb') as f:
         try:
-            data = _DatumOnlyUnpickler(f).load()
+            data = safe_pickle_load(f, {_DATUM_GLOBAL: _PickledDatum},
+                                    what="an authors' cache pickle")
         except pickle.UnpicklingError as err:
-            raise pickle.UnpicklingError(
+            raise UnsafeCheckpointError(
                 f'{path}: {err}. Nothing from the file was executed; delete '
                 'it or set official_cache=False.') from err
     if not isinstance(data, dict):
-        raise ValueError(f'{path}: expected a pickled dict, got '
-                         f'{type(data).__name__}')
+        raise DataError(f'{path}: expected a pickled dict, got '
+                        f'{type(data).__name__}')
     out = {}
     for key in keys:
         if key not in data:
-            raise ValueError(f'{path}: no {key!r} list in the cache pickle')
+            raise DataError(f'{path}: no {key!r} list in the cache pickle')
         items = []
         for obj in data[key]:
             state = getattr(obj, '__dict__', None)
             if not isinstance(obj, _PickledDatum) or not {
                     '_impath', '_label', '_classname'} <= set(state or ()):
-                raise ValueError(f'{path}: {key!r} holds an item that is not '
-                                 f'a Dassl Datum: {obj!r}')
+                raise DataError(f'{path}: {key!r} holds an item that is not '
+                                f'a Dassl Datum: {obj!r}')
             items.append(
                 Datum(rebase_impath(str(state['_impath']), anchor),
                       int(state['_label']), str(state['_classname'])))

@@ -7,11 +7,12 @@ import numpy as np
 from mmcv.transforms import LoadImageFromFile
 
 from mmpretrain.registry import TRANSFORMS
+from ..errors import UserError
 
 __all__ = ['ImageLoadError', 'SafeLoadImageFromFile']
 
 
-class ImageLoadError(OSError):
+class ImageLoadError(UserError, OSError):
     """An image file is missing, unreadable, truncated or not an image.
 
     Args:

@@ -7,6 +7,7 @@ from mmengine.dataset import BaseDataset, force_full_init
 from mmengine.logging import print_log
 
 from mmpretrain.registry import DATASETS
+from ..errors import ConfigError
 
 __all__ = ['FaultTolerantDataset', 'SKIPPED_KEY']
 
@@ -55,10 +56,10 @@ class FaultTolerantDataset:
                  max_retries: int = 10,
                  lazy_init: bool = False):
         if on_error not in ON_ERROR:
-            raise ValueError(
+            raise ConfigError(
                 f'on_error must be one of {ON_ERROR}, got {on_error!r}')
         if max_retries < 0:
-            raise ValueError(f'max_retries must be >= 0, got {max_retries}')
+            raise ConfigError(f'max_retries must be >= 0, got {max_retries}')
         self.dataset = DATASETS.build(dataset) if isinstance(
             dataset, dict) else dataset
         self.on_error = on_error

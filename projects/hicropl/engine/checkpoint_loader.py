@@ -3,10 +3,12 @@
 mmengine reads local checkpoints (``load_from``, ``--resume``, ``tools/test.py``,
 ``mmengine.runner.load_checkpoint``) through the loader registered in
 :class:`~mmengine.runner.CheckpointLoader` for paths without a prefix, which
-calls ``torch.load`` with torch's default ``weights_only``. Importing the
-plugin replaces it with :func:`load_from_local_safe`: always
-``weights_only=True`` with the mmengine allow-list (independent of the torch
-version's default), and errors that say what is wrong with the file.
+calls ``torch.load`` with torch's default ``weights_only``. During the
+plugin's runs (:func:`~projects.hicropl.engine.io_scope.plugin_io`) it is
+replaced with :func:`load_from_local_safe`: always ``weights_only=True`` with
+the mmengine allow-list (independent of the torch version's default), and
+errors that say what is wrong with the file. Importing the plugin changes
+nothing.
 """
 import os.path as osp
 import pickle
@@ -15,6 +17,7 @@ from typing import Any, Optional
 
 from mmengine.runner.checkpoint import CheckpointLoader
 
+from ..errors import CheckpointError, CheckpointNotFoundError
 from .safe_load import safe_torch_load
 
 __all__ = [
@@ -23,7 +26,7 @@ __all__ = [
 ]
 
 
-class CorruptCheckpointError(RuntimeError):
+class CorruptCheckpointError(CheckpointError):
     """A checkpoint file is incomplete or not a torch checkpoint."""
 
 
@@ -46,12 +49,11 @@ def load_from_local_safe(filename: str,
     """
     filename = osp.expanduser(filename)
     if not osp.isfile(filename):
-        raise FileNotFoundError(
+        raise CheckpointNotFoundError(
             f'Checkpoint file not found: {filename}. Check the path given '
             'to `load_from`, `--resume` or tools/test.py.')
     try:
-        return safe_torch_load(
-            filename, map_location=map_location, register=False)
+        return safe_torch_load(filename, map_location=map_location)
     except pickle.UnpicklingError:
         raise
     except (RuntimeError, EOFError, ValueError) as err:
@@ -69,7 +71,8 @@ def load_from_local_safe(filename: str,
 
 
 def register_safe_checkpoint_loader() -> None:
-    """Make :func:`load_from_local_safe` mmengine's loader for local paths.
-    Idempotent."""
+    """Make :func:`load_from_local_safe` mmengine's loader for local paths
+    (process-wide: prefer the scoped
+    :func:`~projects.hicropl.engine.io_scope.plugin_io`). Idempotent."""
     CheckpointLoader.register_scheme(
         prefixes='', loader=load_from_local_safe, force=True)

@@ -10,9 +10,11 @@ overwrites a file, the previous good version is already gone).
 folder, flushes and ``fsync``\\ s it, and moves it over the target with
 ``os.replace`` (atomic on POSIX and Windows), then ``fsync``\\ s the folder. A
 reader sees either the old file or the complete new one, never a partial
-one. Importing the plugin registers it as the ``'local'`` backend and for
-paths without a prefix, so every local write through mmengine's file
-backends (checkpoints, best checkpoints, dumped results) is atomic.
+one. During the plugin's runs
+(:func:`~projects.hicropl.engine.io_scope.plugin_io`) it is the ``'local'``
+backend and the one for paths without a prefix, so every local write through
+mmengine's file backends (checkpoints, best checkpoints, dumped results) is
+atomic; importing the plugin changes nothing.
 """
 import os
 import os.path as osp
@@ -132,6 +134,8 @@ class AtomicLocalBackend(LocalBackend):
 
 def register_atomic_local_backend() -> None:
     """Make :class:`AtomicLocalBackend` mmengine's local file backend (the
-    ``'local'`` name and paths without a prefix). Idempotent."""
+    ``'local'`` name and paths without a prefix), process-wide: prefer the
+    scoped :func:`~projects.hicropl.engine.io_scope.plugin_io`.
+    Idempotent."""
     register_backend(
         'local', AtomicLocalBackend, force=True, prefixes=[''])

@@ -16,6 +16,12 @@ evaluation of its checkpoint: ::
       "selection": "best",             # best (val) | last | given
       "epoch": 37,
       "finished": "2025-06-01T12:00:00",
+      "plugin_version": "0.1.0",       # projects/hicropl/version.py
+      "backbone": "ViT-B-16",          # model.backbone.arch (name or dict)
+      "pretrained": "openai",          # tag / file; null = random weights
+      "shots_per_class": [16, ...],    # real train images per class
+      "paper_data": true,              # the paper's dataset and split
+      "data_note": "",                 # why not, when paper_data is false
       "evaluations": [
         {"protocol": "base2novel", "role": "test", "dataset": "OxfordPets",
          "config": "...", "metrics": {"b2n/base": 95.1, "b2n/novel": 97.0,
@@ -26,13 +32,27 @@ evaluation of its checkpoint: ::
 Cross-dataset runs have one ``"role": "source"`` evaluation (ImageNet) and
 one ``"role": "target"`` evaluation per target dataset, each with its own
 ``protocol`` (``cross_dataset`` or ``domain_generalization``).
+
+The provenance keys (``backbone`` ... ``data_note``, see
+:func:`describe_run`) are filled in by :func:`write_results` from the run's
+config; files written before they existed load without them.
+
+"The paper's data" (:func:`paper_data`) means: the training dataset is one
+of the paper's benchmark classes (``CoOpOxfordPets``, ...), read from its
+official CoOp split file (the class default ``split_file``) and with the
+full-split sizes of the paper's Table 10 (the class' ``EXPECTED_SIZES``:
+classes and images per split). Your own data (``CoOpDataset`` with your
+split, ``CoOpImageFolder``, the demo), another split file, or a modified
+or incomplete copy of a benchmark is not.
 """
 import datetime
 import json
 import os
 import os.path as osp
 import tempfile
-from typing import Dict, Iterable, List
+from typing import Dict, Iterable, List, Optional, Tuple
+
+from ..version import __version__
 
 RESULTS_FILE = 'results.json'
 FORMAT = 'hicropl-results'
@@ -65,16 +85,21 @@ def _validate(record: Dict, where: str) -> Dict:
     return record
 
 
-def write_results(work_dir: str, record: Dict) -> str:
+def write_results(work_dir: str, record: Dict, cfg=None) -> str:
     """Write ``record`` to ``work_dir/results.json`` atomically.
 
-    ``format``, ``version`` and ``finished`` (local time, ISO 8601) are
-    filled in; the record is validated first.
+    ``format``, ``version``, ``plugin_version`` and ``finished`` (local
+    time, ISO 8601) are filled in, and with ``cfg`` (the run's config) what
+    produced the results (:func:`describe_run`; keys of ``record`` win);
+    the record is validated first.
 
     Returns:
         str: The path written.
     """
     record = dict(record)
+    if cfg is not None:
+        record = {**describe_run(cfg), **record}
+    record.setdefault('plugin_version', __version__)
     record.update(format=FORMAT, version=VERSION)
     record.setdefault(
         'finished', datetime.datetime.now().isoformat(timespec='seconds'))
@@ -117,3 +142,92 @@ def find_results(roots: Iterable[str]) -> List[str]:
             if RESULTS_FILE in files:
                 found.add(osp.abspath(osp.join(folder, RESULTS_FILE)))
     return sorted(found)
+
+
+# ---------------------------------------------------------------------------
+# What produced a run
+
+
+def _inner_dataset_cfg(dataset_cfg: Dict) -> Dict:
+    """The innermost dataset config of dataset wrappers."""
+    while isinstance(dataset_cfg.get('dataset'), dict):
+        dataset_cfg = dataset_cfg['dataset']
+    return dataset_cfg
+
+
+def _plain(value):
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def paper_data(dataset) -> Tuple[bool, str]:
+    """Whether a built CoOp dataset is the paper's data (see the module
+    docstring), and why not.
+
+    Returns:
+        tuple: ``(is_paper_data, note)``; the note is empty when it is.
+    """
+    from ..datasets.coop_dataset import CoOpDataset
+    cls = type(dataset)
+    if not isinstance(dataset, CoOpDataset) or not cls.DATASET_NAME or \
+            cls.EXPECTED_SIZES is None:
+        return False, f'{cls.__name__} is not one of the paper\'s datasets'
+    if cls.SPLIT_FILE and dataset.split_file != cls.SPLIT_FILE:
+        return False, (f'split file {dataset.split_file!r} is not CoOp\'s '
+                       f'{cls.SPLIT_FILE!r}')
+    splits = dataset.read_split()
+    got = dict(classes=len({d.label for items in splits.values()
+                            for d in items}),
+               **{k: len(v) for k, v in splits.items()})
+    wrong = [f'{k} {got[k]:,} (paper {want:,})'
+             for k, want in cls.EXPECTED_SIZES.items()
+             if want is not None and got.get(k) != want]
+    if wrong:
+        return False, (f'{cls.DATASET_NAME} differs from the paper\'s '
+                       f'splits: ' + ', '.join(wrong))
+    return True, ''
+
+
+def describe_run(cfg) -> Dict:
+    """What produced a run, from its config: ``backbone`` (the
+    ``model.backbone.arch`` name, or its config dict), ``pretrained`` (tag
+    or file; None = random weights), ``shots_per_class`` (the real training
+    images per class, label order, from the built train dataset),
+    ``plugin_version``, ``paper_data`` and ``data_note``
+    (:func:`paper_data`)."""
+    import copy
+
+    from mmengine.registry import DefaultScope
+
+    from mmpretrain.registry import DATASETS
+    backbone = (cfg.get('model') or {}).get('backbone') or {}
+    out = dict(
+        plugin_version=__version__,
+        backbone=_plain(backbone.get('arch')),
+        pretrained=backbone.get('pretrained'),
+        shots_per_class=None,
+        paper_data=False,
+        data_note='no train dataset in the config')
+    loader = cfg.get('train_dataloader') or {}
+    if not loader.get('dataset'):
+        return out
+    dataset_cfg = copy.deepcopy(_inner_dataset_cfg(dict(loader['dataset'])))
+    dataset_cfg.pop('pipeline', None)
+    scope = cfg.get('default_scope', None) or 'mmpretrain'
+    with DefaultScope.overwrite_default_scope(scope):
+        dataset = DATASETS.build(dataset_cfg)
+    shots = dataset.metainfo.get('shots_per_class')
+    out['shots_per_class'] = None if shots is None else list(shots)
+    out['paper_data'], out['data_note'] = paper_data(dataset)
+    return out
+
+
+def random_weights(record: Dict) -> Optional[bool]:
+    """Whether a run used a randomly initialised CLIP (None: unknown, a
+    file written before ``pretrained`` was recorded)."""
+    if 'pretrained' not in record:
+        return None
+    return not record['pretrained']

@@ -7,6 +7,7 @@ from mmengine.model import is_model_wrapper
 
 from mmpretrain.registry import HOOKS
 from ...version import __version__
+from ..plain_checkpoint import plain_message_hub, restore_message_hub
 
 __all__ = ['CheckpointMetaHook', 'backbone_meta', 'checkpoint_meta']
 
@@ -60,6 +61,11 @@ class CheckpointMetaHook(Hook):
     is loaded (``load_from``, ``--resume``, ``tools/test.py``) a different
     backbone or prompt learner in the current config is reported with a warning:
     the prompts were learned for the recorded ones.
+
+    The message hub is stored as plain data and restored on load
+    (:mod:`~projects.hicropl.engine.plain_checkpoint`), so that MMEngine's
+    own loader reads the checkpoints with ``weights_only=True`` and no
+    allow-list (MMPretrain's ``get_model``, inferencers).
     """
 
     priority = 'LOW'
@@ -70,6 +76,10 @@ class CheckpointMetaHook(Hook):
             runner.model) else runner.model
 
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
+        if isinstance(checkpoint.get('message_hub'), dict):
+            # plain data: readable by torch.load(weights_only=True) anywhere
+            checkpoint['message_hub'] = plain_message_hub(
+                checkpoint['message_hub'])
         meta = checkpoint.setdefault('meta', {})
         model_meta = checkpoint_meta(self._model(runner))
         classnames = model_meta.pop('classnames', None)
@@ -78,6 +88,9 @@ class CheckpointMetaHook(Hook):
             meta.setdefault('classnames', classnames)
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
+        if isinstance(checkpoint.get('message_hub'), dict):
+            checkpoint['message_hub'] = restore_message_hub(
+                checkpoint['message_hub'])
         saved = checkpoint.get('meta') or {}
         current = checkpoint_meta(self._model(runner))
         logger = MMLogger.get_current_instance()

@@ -10,12 +10,16 @@ from mmengine.dist import barrier, is_main_process
 from mmengine.hooks import CheckpointHook, Hook
 
 from mmpretrain.registry import HOOKS
+from ...errors import CheckpointError
 from ..fileio import atomic_write, is_atomic_temp_file
 
 __all__ = ['CheckpointRecoveryHook', 'is_complete_checkpoint']
 
 _CHECKPOINT = re.compile(r'^(?P<kind>epoch|iter)_(?P<step>\d+)\.pth$')
 _PROTECTED = re.compile(r'^\.(?P<name>(epoch|iter)_\d+\.pth)\.resume$')
+# A protected link being created: ``.<checkpoint>.resume.<pid>.new``.
+_LINKING = re.compile(
+    r'^\.(epoch|iter)_\d+\.pth\.resume\.(?P<pid>\d+)\.new$')
 LAST_CHECKPOINT = 'last_checkpoint'
 
 
@@ -32,6 +36,17 @@ def is_complete_checkpoint(path: str) -> bool:
             return any(n.endswith('/data.pkl') for n in archive.namelist())
     except (zipfile.BadZipFile, OSError):
         return False
+
+
+def _pid_alive(pid: int) -> bool:
+    """Whether a process ``pid`` exists on this host."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # e.g. PermissionError: it exists, another user's
+        return True
+    return True
 
 
 def _protected_name(path: str) -> str:
@@ -63,7 +78,9 @@ class CheckpointRecoveryHook(Hook):
       (``epoch_*.pth`` / ``iter_*.pth``, restoring a protected one under its
       own name) and says so. With none, it raises an error naming the
       options.
-    * It removes temporary files of interrupted atomic writes.
+    * It removes temporary files of interrupted atomic writes and the
+      half-made links (``.<checkpoint>.resume.<pid>.new``) of killed
+      processes, and never leaves one itself.
 
     Rank 0 does the file work; the other ranks wait for it.
 
@@ -132,7 +149,7 @@ class CheckpointRecoveryHook(Hook):
         candidates = self._candidates(dirs)
         if not candidates:
             if osp.isfile(record):
-                raise RuntimeError(
+                raise CheckpointError(
                     f'Cannot resume: {record} names {recorded!r}, which is '
                     'missing or incomplete, and no complete checkpoint '
                     f'(epoch_*.pth / iter_*.pth) is in {dirs}. Train without '
@@ -154,7 +171,11 @@ class CheckpointRecoveryHook(Hook):
     def _remove_temp_files(dirs: Iterable[str]) -> None:
         for folder in dirs:
             for entry in os.listdir(folder):
-                if is_atomic_temp_file(entry):
+                linking = _LINKING.match(entry)
+                stale_link = linking is not None and (
+                    int(linking.group('pid')) == os.getpid()
+                    or not _pid_alive(int(linking.group('pid'))))
+                if is_atomic_temp_file(entry) or stale_link:
                     try:
                         os.remove(osp.join(folder, entry))
                     except OSError:
@@ -187,10 +208,18 @@ class CheckpointRecoveryHook(Hook):
         link = _protected_name(path)
         tmp = f'{link}.{os.getpid()}.new'
         try:
-            if osp.lexists(tmp):
-                os.remove(tmp)
-            os.link(path, tmp)
-            os.replace(tmp, link)
+            # After --resume the link may already be this file: then
+            # os.replace(tmp, link) between two links of one file would be a
+            # no-op on POSIX and leave tmp behind.
+            if not (osp.exists(link) and osp.samefile(link, path)):
+                if osp.lexists(tmp):
+                    os.remove(tmp)
+                os.link(path, tmp)
+                try:
+                    os.replace(tmp, link)
+                finally:
+                    if osp.lexists(tmp):
+                        os.remove(tmp)
         except OSError as err:  # e.g. a file system without hard links
             runner.logger.warning(
                 f'CheckpointRecoveryHook cannot hard-link {path} ({err}); a '

@@ -7,11 +7,12 @@ from mmengine.dist import all_reduce, get_world_size
 from mmengine.hooks import Hook
 
 from mmpretrain.registry import HOOKS
+from ...errors import UserError
 
 __all__ = ['NonFiniteLossError', 'NonFiniteLossHook']
 
 
-class NonFiniteLossError(FloatingPointError):
+class NonFiniteLossError(UserError, FloatingPointError):
     """The training loss became NaN or infinite."""
 
 
@@ -69,4 +70,6 @@ class NonFiniteLossHook(Hook):
             f'Training stopped before saving this state; {kept}. Lower the '
             'learning rate (optim_wrapper.optimizer.lr), clip gradients '
             '(optim_wrapper.clip_grad=dict(max_norm=...)) or check the data, '
-            'then restart or --resume.')
+            'then restart, or continue with --resume: a resumed run uses the '
+            'config\'s learning rate (e.g. --resume --cfg-options '
+            'optim_wrapper.optimizer.lr=<lower lr>).')

@@ -6,10 +6,15 @@ import zipfile
 from typing import Callable, Dict, Optional, Tuple, Union
 
 import open_clip
+import open_clip.pretrained
 import torch
 import torch.nn as nn
+from mmengine.logging import MMLogger
 from open_clip.factory import convert_state_dict, load_state_dict
 from open_clip.model import resize_pos_embed, resize_text_pos_embed
+
+from ...errors import CheckpointError, ConfigError, UserError
+from .clip_weights_check import check_clip_weights
 
 # Non-tensor entries of OpenAI-format state dicts.
 _OPENAI_META_KEYS = ('input_resolution', 'context_length', 'vocab_size')
@@ -34,26 +39,30 @@ def build_open_clip(
         return _build_named(arch, pretrained, quick_gelu)
     if isinstance(arch, dict):
         return _build_from_config(arch, pretrained, quick_gelu)
-    raise TypeError(f'arch must be an open_clip model name or a config '
-                    f'dict, got {type(arch).__name__}')
+    raise ArchTypeError(
+        f'model.backbone.arch must be an open_clip model name (e.g. '
+        f"'ViT-B-16') or an open_clip model config dict, got "
+        f'{type(arch).__name__}')
 
 
 def _build_named(name: str, pretrained: Optional[str],
                  quick_gelu: Optional[bool]) -> Tuple[nn.Module, Callable]:
     if open_clip.get_model_config(name) is None:
-        raise ValueError(
+        raise ConfigError(
             f'Unknown open_clip architecture {name!r}. Use one of '
             f'open_clip.list_models(), e.g. ViT-B-16, ViT-B-32, ViT-L-14.')
     tag_cfg = open_clip.get_pretrained_cfg(name, pretrained) if pretrained \
         else {}
     if pretrained and not tag_cfg and not osp.isfile(pretrained):
-        raise ValueError(
+        raise ConfigError(
             f'pretrained={pretrained!r} is neither an open_clip pretrained '
             f'tag of {name} (known tags: '
             f'{open_clip.list_pretrained_tags_by_model(name)}) nor an '
             f'existing checkpoint file. Fix the tag or the path.')
     if quick_gelu is None:
         quick_gelu = bool(tag_cfg.get('quick_gelu', False))
+    if tag_cfg:
+        _download_tag(name, pretrained, tag_cfg)
     model = open_clip.create_model(
         name,
         pretrained=pretrained if tag_cfg else None,
@@ -72,7 +81,7 @@ def _build_from_config(cfg: Dict, pretrained: Optional[str],
     if quick_gelu is not None:
         cfg['quick_gelu'] = quick_gelu
     if pretrained and not osp.isfile(pretrained):
-        raise FileNotFoundError(
+        raise WeightsFileNotFoundError(
             f'CLIP checkpoint file not found: {pretrained}. With an open_clip '
             f'config dict as `arch`, `pretrained` must be an existing local '
             f'checkpoint file (open_clip tags such as "openai" need an '
@@ -83,6 +92,36 @@ def _build_from_config(cfg: Dict, pretrained: Optional[str],
     context_length = model.positional_embedding.shape[0]
     tokenizer = open_clip.SimpleTokenizer(context_length=context_length)
     return model.float(), tokenizer
+
+
+def _download_tag(name: str, tag: str, tag_cfg: Dict) -> None:
+    """Fetch (or find in open_clip's cache) the weights of a pretrained tag,
+    so that a failed download says how to use a local file instead."""
+    try:
+        open_clip.pretrained.download_pretrained(tag_cfg)
+    except Exception as err:  # no network, proxy, hub error, bad checksum
+        source = tag_cfg.get('url') or tag_cfg.get('hf_hub') or 'the hub'
+        raise CheckpointError(
+            f'Cannot download the CLIP weights arch={name!r}, '
+            f'pretrained={tag!r} from {source}: '
+            f'{str(err).strip() or type(err).__name__}. Without network '
+            f'access, copy the weights file to this machine and point the '
+            f'config at it: model.backbone.pretrained=\'/path/to/file.pt\' '
+            f'(e.g. --cfg-options model.backbone.pretrained=/path/to/'
+            f'file.pt), keeping arch={name!r}; open_clip checkpoints and '
+            f'OpenAI\'s released .pt files are both read.') from err
+
+
+class WeightsFileNotFoundError(UserError, FileNotFoundError):
+    """The configured local CLIP weights file does not exist."""
+
+
+class ArchitectureMismatchError(CheckpointError, ValueError):
+    """A CLIP weights file of another architecture than the configured one."""
+
+
+class ArchTypeError(ConfigError, TypeError):
+    """``arch`` is neither an open_clip model name nor a config dict."""
 
 
 def _is_torchscript_archive(path: str) -> bool:
@@ -101,7 +140,7 @@ def read_clip_state_dict(path: str) -> Dict[str, torch.Tensor]:
     pickled Python).
     """
     if not osp.isfile(path):
-        raise FileNotFoundError(
+        raise WeightsFileNotFoundError(
             f'CLIP checkpoint file not found: {path}. Set `pretrained` to an '
             f'existing file or to an open_clip tag such as "openai".')
     if _is_torchscript_archive(path):
@@ -115,7 +154,7 @@ def read_clip_state_dict(path: str) -> Dict[str, torch.Tensor]:
             # with weights_only=False
             reason = ' '.join(ln for ln in lines if 'GLOBAL' in ln) or (
                 lines[0] if lines else type(err).__name__)
-            raise RuntimeError(
+            raise CheckpointError(
                 f'Cannot read CLIP weights from {path}: {reason} Only tensors '
                 f'are loaded from checkpoint files (weights_only=True); '
                 f'nothing from the file was executed.') from err
@@ -126,7 +165,14 @@ def read_clip_state_dict(path: str) -> Dict[str, torch.Tensor]:
 
 
 def load_clip_weights(model: nn.Module, path: str) -> None:
-    """Load a local CLIP checkpoint into ``model`` (strict)."""
+    """Load a local CLIP checkpoint into ``model`` (strict).
+
+    Raises:
+        ArchitectureMismatchError: The file holds another architecture
+            (other widths, depths, patch size or missing tensors); the
+            message names the tensors, both architectures and the open_clip
+            names matching the file.
+    """
     state_dict = convert_state_dict(model, read_clip_state_dict(path))
     # TorchScript archives also store non-persistent buffers (attn_mask).
     persistent = set(model.state_dict())
@@ -136,19 +182,19 @@ def load_clip_weights(model: nn.Module, path: str) -> None:
     if 'logit_scale' in state_dict:
         state_dict['logit_scale'] = state_dict['logit_scale'].reshape(
             model.logit_scale.shape)
+    # Before open_clip's resizing, which asserts on other widths and
+    # interpolates other image sizes silently.
+    error, notes = check_clip_weights(model, state_dict, path)
+    if error:
+        raise ArchitectureMismatchError(error)
+    for note in notes:
+        MMLogger.get_current_instance().warning(note)
     resize_pos_embed(state_dict, model)
     resize_text_pos_embed(state_dict, model)
-    try:
-        model.load_state_dict(state_dict, strict=True)
-    except RuntimeError as err:
-        lines = str(err).splitlines()
-        if len(lines) > 6:  # one line per mismatching tensor: keep a few
-            lines = lines[:6] + [f'\t... and {len(lines) - 6} more']
-        details = '\n'.join(lines)
-        raise ValueError(
-            f'The CLIP checkpoint {path} does not fit the configured '
-            f'architecture ({type(model).__name__}); set `arch` to the '
-            f'architecture the file was trained with.\n{details}') from err
+    model.load_state_dict(state_dict, strict=True)
 
 
-__all__ = ['build_open_clip', 'load_clip_weights', 'read_clip_state_dict']
+__all__ = [
+    'ArchitectureMismatchError', 'WeightsFileNotFoundError', 'build_open_clip',
+    'load_clip_weights', 'read_clip_state_dict'
+]

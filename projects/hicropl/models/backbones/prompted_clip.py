@@ -11,6 +11,7 @@ from open_clip.transformer import ResidualAttentionBlock
 from torch.utils.checkpoint import checkpoint
 
 from mmpretrain.registry import MODELS
+from ...errors import ConfigError
 from .clip_factory import build_open_clip
 
 LayerPrompts = Optional[Sequence[Optional[torch.Tensor]]]
@@ -209,14 +210,14 @@ class PromptedCLIP(BaseModule):
     @staticmethod
     def _check_supported(clip: nn.Module) -> None:
         if not hasattr(clip, 'token_embedding'):
-            raise ValueError(
+            raise ConfigError(
                 'PromptedCLIP needs an open_clip CLIP with the built-in text '
                 'transformer (not a CustomTextCLIP / HF text tower); choose an '
                 'architecture such as ViT-B-16 or ViT-L-14.')
         visual = clip.visual
         if not hasattr(visual, 'conv1') or getattr(visual, 'attn_pool',
                                                     None) is not None:
-            raise ValueError(
+            raise ConfigError(
                 'PromptedCLIP needs an open_clip VisionTransformer image tower '
                 'with class-token pooling (ViT-* architectures).')
 
@@ -287,14 +288,24 @@ class PromptedCLIP(BaseModule):
         text tower's tensors (values, shapes, dtypes) and its module types
         (e.g. QuickGELU vs GELU). Keys on-disk caches of frozen text
         embeddings, so a checkpoint replaced under the same path or another
-        activation never reuses a stale entry. Computed once (the tower is
-        frozen)."""
-        if getattr(self, '_text_fingerprint', None) is None:
-            clip = self.clip
+        activation never reuses a stale entry. Recomputed only when a text
+        tower tensor changed (another storage, dtype or version: ``.to()``,
+        ``load_state_dict``)."""
+        clip = self.clip
+        named = [('token_embedding', clip.token_embedding),
+                 ('transformer', clip.transformer),
+                 ('ln_final', clip.ln_final)]
+        tensors = [t for _, m in named for t in m.state_dict().values()]
+        for name in ('positional_embedding', 'text_projection', 'attn_mask'):
+            tensor = getattr(clip, name)
+            tensors.append(tensor.weight if isinstance(tensor, nn.Linear)
+                           else tensor)
+        state = tuple((t.data_ptr(), t._version, t.dtype, t.device)
+                      if isinstance(t, torch.Tensor) else id(t)
+                      for t in tensors)
+        memo = getattr(self, '_text_fingerprint', None)
+        if memo is None or memo[0] != state:
             digest = hashlib.sha256()
-            named = [('token_embedding', clip.token_embedding),
-                     ('transformer', clip.transformer),
-                     ('ln_final', clip.ln_final)]
             for prefix, module in named:
                 for name, sub in module.named_modules():
                     digest.update(f'{prefix}.{name}:{type(sub).__name__};'
@@ -304,8 +315,8 @@ class PromptedCLIP(BaseModule):
             for name in ('positional_embedding', 'text_projection',
                          'attn_mask'):
                 self._hash_tensor(digest, name, getattr(clip, name))
-            self._text_fingerprint = digest.hexdigest()
-        return self._text_fingerprint
+            self._text_fingerprint = (state, digest.hexdigest())
+        return self._text_fingerprint[1]
 
     @staticmethod
     def _hash_tensor(digest, name: str, tensor) -> None:

@@ -8,6 +8,7 @@ import torch.nn.functional as F
 from mmpretrain.models.classifiers import BaseClassifier
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
+from ...errors import CheckpointError, ConfigError, DataError, UserError
 from ..prompt_learners.base import PromptSet
 from ..utils import (FROZEN_FEATURES, Features, build_class_prompts,
                      sharded_encode_text)
@@ -17,8 +18,12 @@ CLIP_MEAN = [0.48145466 * 255, 0.4578275 * 255, 0.40821073 * 255]
 CLIP_STD = [0.26862954 * 255, 0.26130258 * 255, 0.27577711 * 255]
 
 
-class CheckpointMismatchError(RuntimeError):
+class CheckpointMismatchError(CheckpointError):
     """A checkpoint's trainable tensors do not fit the model."""
+
+
+class NoClassesError(UserError, RuntimeError):
+    """Classification was asked of a model that has no classes yet."""
 
 
 def _names(keys: List[str], limit: int = 8) -> str:
@@ -147,13 +152,13 @@ class PromptCLIPClassifier(BaseClassifier):
         self.head = _build(head)
         self.losses = nn.ModuleList(_build(loss) for loss in losses)
         if text_chunk_images < 1:
-            raise ValueError(
+            raise ConfigError(
                 f'text_chunk_images must be >= 1, got {text_chunk_images}.')
         self.text_chunk_images = text_chunk_images
         self.needs = self._collect_needs()
         if (self.needs & {'frozen_text', 'zero_shot_logits'}
                 and class_text is None):
-            raise ValueError(
+            raise ConfigError(
                 f'{sorted(self.needs)} are needed (by the head, a loss or the '
                 'prompt learner): set `class_text` (the frozen class text '
                 "embeddings, e.g. dict(type='TemplateTextEmbeddings')).")
@@ -170,7 +175,10 @@ class PromptCLIPClassifier(BaseClassifier):
             persistent=False)
         self.register_buffer(
             'frozen_text_features', torch.zeros(0, 0), persistent=False)
+        # Class features of the current evaluation and what they were
+        # computed from (see _text_cache_key).
         self._eval_text_features: Optional[torch.Tensor] = None
+        self._eval_text_key: Optional[tuple] = None
         self._extra_dataset_meta: dict = {}
         self.register_load_state_dict_pre_hook(_check_trainable_state)
         if classnames:
@@ -184,7 +192,7 @@ class PromptCLIPClassifier(BaseClassifier):
             needs |= set(loss.needs)
         unknown = needs - set(FROZEN_FEATURES)
         if unknown:
-            raise ValueError(f'Unknown needs {sorted(unknown)}; known: '
+            raise ConfigError(f'Unknown needs {sorted(unknown)}; known: '
                              f'{FROZEN_FEATURES}.')
         if 'zero_shot_logits' in needs:
             needs |= {'frozen_image', 'frozen_text'}
@@ -207,13 +215,13 @@ class PromptCLIPClassifier(BaseClassifier):
         """
         classnames = [str(c) for c in classnames]
         if not classnames:
-            raise ValueError(
+            raise DataError(
                 'The class list is empty: the dataset (ClassNamesHook reads '
                 'its `classes`) or `classnames=[...]` must name at least one '
                 'class.')
         duplicates = sorted({c for c in classnames if classnames.count(c) > 1})
         if duplicates:
-            raise ValueError(
+            raise DataError(
                 f'Duplicate class names {duplicates}: each class needs its '
                 'own name (it keys the text prompt and the descriptions); '
                 "rename them apart, e.g. 'crane (bird)' and 'crane "
@@ -271,26 +279,54 @@ class PromptCLIPClassifier(BaseClassifier):
         weights, back to training)."""
         self._eval_text_features = None
 
+    def _text_cache_key(self) -> Optional[tuple]:
+        """What the cached class features were computed from.
+
+        Every parameter (its identity, storage and version counter, which
+        in-place writes such as ``load_state_dict`` on any submodule,
+        ``copy_`` and optimizer steps bump; ``.to()`` gives new storage),
+        the class prompts and frozen class features, and the autocast
+        state. None when it cannot be told (inference-mode tensors have no
+        version counter): then nothing is cached.
+        """
+        tensors = [
+            *self.parameters(), self.class_tokens, self.class_ctx_index,
+            self.frozen_text_features
+        ]
+        if any(t.is_inference() for t in tensors):
+            return None
+        device = self.class_tokens.device.type
+        autocast = torch.is_autocast_enabled(device) and (
+            torch.get_autocast_dtype(device))
+        return autocast, tuple(
+            (id(t), t.data_ptr(), t._version, t.dtype, t.device)
+            for t in tensors)
+
     def _cacheable(self, prompts: PromptSet) -> bool:
         """Class features are the same for every evaluation batch: the
-        learner is pure and its text prompts do not depend on the image."""
+        learner is pure and its text prompts do not depend on the image.
+        Not with autograd on: cached features are detached."""
         return (not self.training and self.prompt_learner.is_pure
-                and not prompts.text_per_image)
+                and not prompts.text_per_image
+                and not torch.is_grad_enabled())
 
     def _class_text_features(self, prompts: PromptSet) -> torch.Tensor:
         """Prompted class features, encoded once per evaluation when
-        :meth:`_cacheable`.
+        :meth:`_cacheable` and nothing they depend on changed
+        (:meth:`_text_cache_key`).
 
         Returns:
             torch.Tensor: ``[C, D]``, or ``[B, C, D]`` for image-conditioned
             prompts.
         """
-        cache = self._cacheable(prompts)
-        if cache and self._eval_text_features is not None:
+        key = self._text_cache_key() if self._cacheable(prompts) else None
+        if (key is not None and self._eval_text_features is not None
+                and self._eval_text_key == key):
             return self._eval_text_features
         text = self.encode_class_prompts(prompts)
-        if cache:
+        if key is not None:
             self._eval_text_features = text.detach()
+            self._eval_text_key = key
         return text
 
     # --------------------------------------------------------------- features
@@ -337,6 +373,11 @@ class PromptCLIPClassifier(BaseClassifier):
             chunks.append(features.unflatten(0, (stop - start, num_classes)))
         return torch.cat(chunks)  # shape = [B, C, D]
 
+    def frozen_image_features(self, inputs: torch.Tensor) -> torch.Tensor:
+        """Frozen CLIP image features ``[B, D]``, unit norm (no autograd)."""
+        with torch.no_grad():
+            return F.normalize(self.backbone.encode_image(inputs), dim=-1)
+
     def frozen_features(self, inputs: torch.Tensor) -> Dict[str, torch.Tensor]:
         """The frozen features in :attr:`needs` (no autograd).
 
@@ -347,9 +388,7 @@ class PromptCLIPClassifier(BaseClassifier):
         """
         out = {}
         if 'frozen_image' in self.needs:
-            with torch.no_grad():
-                out['frozen_image'] = F.normalize(
-                    self.backbone.encode_image(inputs), dim=-1)
+            out['frozen_image'] = self.frozen_image_features(inputs)
         if 'frozen_text' in self.needs:
             out['frozen_text'] = self.frozen_text_features
         if 'zero_shot_logits' in self.needs:
@@ -368,7 +407,7 @@ class PromptCLIPClassifier(BaseClassifier):
             the head's final features and logits ``[B, C]``.
         """
         if not self.classnames:
-            raise RuntimeError(
+            raise NoClassesError(
                 'No classes set: pass `classnames` or call set_classnames() '
                 '(ClassNamesHook does it from the dataset).')
         frozen = self.frozen_features(inputs)
@@ -381,8 +420,23 @@ class PromptCLIPClassifier(BaseClassifier):
                      logit_scale=self.backbone.logit_scale, **frozen))
 
     def extract_feat(self, inputs: torch.Tensor) -> torch.Tensor:
-        """Final normalised image features ``[B, D]``."""
-        return self.forward_features(inputs).image
+        """Final normalised image features ``[B, D]``, as :meth:`predict`
+        compares them with the class features.
+
+        Image-only when the prompt learner reads at most the frozen image
+        features (every learner here: visual prompts may depend on text
+        prompts, never on the class names), so no classes are needed
+        (MMPretrain's ``get_flops`` calls this with images only).
+        """
+        learner = self.prompt_learner
+        if not set(learner.needs) <= {'frozen_image'}:
+            return self.forward_features(inputs).image
+        frozen = {}
+        if 'frozen_image' in self.needs:
+            frozen['frozen_image'] = self.frozen_image_features(inputs)
+        prompts = learner(**{k: frozen[k] for k in learner.needs})
+        image = self.backbone.encode_image(inputs, prompts.visual)
+        return self.head.image_features(image, frozen.get('frozen_image'))
 
     # ---------------------------------------------------------------- forward
     def forward(self,
@@ -413,7 +467,7 @@ class PromptCLIPClassifier(BaseClassifier):
             terms = part(features, labels)
             clash = sorted(set(terms) & set(losses))
             if clash:
-                raise ValueError(f'Two loss parts return the terms {clash}; '
+                raise ConfigError(f'Two loss parts return the terms {clash}; '
                                  'give them different names.')
             losses.update(terms)
         return losses

@@ -1,6 +1,8 @@
 """Plain CLIP scoring: cosine similarity of normalised features."""
 import dataclasses
+from typing import Optional
 
+import torch
 import torch.nn.functional as F
 from mmengine.model import BaseModule
 
@@ -21,10 +23,16 @@ class CosineHead(BaseModule):
     """
     needs = frozenset()
 
+    def image_features(self, image_raw: torch.Tensor,
+                       frozen_image: Optional[torch.Tensor] = None
+                       ) -> torch.Tensor:
+        """Final image features: the prompted ones ``[B, D]``, unit norm."""
+        return F.normalize(image_raw, dim=-1)
+
     def forward(self, features: Features) -> Features:
         """Fill ``image`` ``[B, D]``, ``text`` ``[C, D]`` / ``[B, C, D]``
         and ``logits`` ``[B, C]`` of ``features`` (a new object)."""
-        image = F.normalize(features.image_raw, dim=-1)
+        image = self.image_features(features.image_raw)
         text = F.normalize(features.text_raw, dim=-1)
         return dataclasses.replace(
             features, image=image, text=text,

@@ -1,6 +1,7 @@
 """HiCroPL's scoring: prompted features fused with the frozen ones."""
 import dataclasses
 
+import torch
 import torch.nn.functional as F
 from mmengine.model import BaseModule
 
@@ -22,12 +23,18 @@ class FusedFrozenHead(BaseModule):
     """
     needs = frozenset({'frozen_image', 'frozen_text'})
 
+    def image_features(self, image_raw: torch.Tensor,
+                       frozen_image: torch.Tensor) -> torch.Tensor:
+        """Final image features ``[B, D]`` from the prompted ``[B, D]`` and
+        the frozen (unit-norm) ones."""
+        return F.normalize(
+            F.normalize(image_raw, dim=-1) + frozen_image, dim=-1)
+
     def forward(self, features: Features) -> Features:
         """Fill ``image`` ``[B, D]``, ``text`` ``[C, D]`` / ``[B, C, D]``
         and ``logits`` ``[B, C]`` of ``features`` (a new object)."""
-        image = F.normalize(
-            F.normalize(features.image_raw, dim=-1) + features.frozen_image,
-            dim=-1)
+        image = self.image_features(features.image_raw,
+                                    features.frozen_image)
         text = F.normalize(
             F.normalize(features.text_raw, dim=-1) + features.frozen_text,
             dim=-1)

@@ -5,6 +5,7 @@ import torch
 import torch.nn as nn
 
 from mmpretrain.registry import MODELS
+from ...errors import ConfigError
 from .base import BasePromptLearner, PromptSet
 from .blocks import KnowledgeMapper, LayerKnowledgeProxy
 
@@ -89,27 +90,28 @@ class HiCroPLPromptLearner(BasePromptLearner):
         # SOS + n_ctx words + at least one class-name token + '.' + EOT
         max_ctx = clip.context_length - 4
         if not 1 <= n_ctx <= max_ctx:
-            raise ValueError(
+            raise ConfigError(
                 f'n_ctx={n_ctx} must be in 1..{max_ctx}: the class prompts '
                 f'(SOS, n_ctx tokens, class name, ".", EOT) must fit the text '
                 f'context of {clip.context_length} tokens; set '
                 f'model.prompt_learner.n_ctx accordingly.')
         max_depth = min(clip.text_layers, clip.vision_layers)
         if not 1 <= depth <= max_depth:
-            raise ValueError(
+            raise ConfigError(
                 f'depth={depth} must be in 1..{max_depth} (the layers of the '
                 f'shallower CLIP tower); lower `depth` '
                 f'(model.prompt_learner.depth).')
         if not 0 <= cross_layer <= depth:
-            raise ValueError(
+            raise ConfigError(
                 f'cross_layer (k) = {cross_layer} must be in 0..depth '
                 f'(0..{depth}); set model.prompt_learner.cross_layer in '
                 f'that range.')
         for width in (text_width, vision_width):
             if width % num_heads:
-                raise ValueError(
+                raise ConfigError(
                     f'num_heads={num_heads} must divide the tower widths '
-                    f'({text_width}, {vision_width}).')
+                    f'({text_width}, {vision_width}); set '
+                    f'model.prompt_learner.num_heads to a divisor of both.')
 
     def _context_init(self, clip, ctx_init: str,
                       n_ctx: int) -> Tuple[str, Optional[torch.Tensor]]:
@@ -134,7 +136,7 @@ class HiCroPLPromptLearner(BasePromptLearner):
         context: it must cover the ``n_ctx`` tokens."""
         if n_ctx <= num_words:
             return True
-        raise ValueError(
+        raise ConfigError(
             f'ctx_init={ctx_init!r} has {num_words} tokens but '
             f"n_ctx={n_ctx}: set n_ctx <= {num_words} or ctx_init=''.")
 

@@ -12,14 +12,54 @@ from mmengine.dist import all_reduce, broadcast, get_dist_info
 from mmengine.logging import MMLogger
 
 from mmpretrain.registry import MODELS
+from ...datasets.coop_dataset import DatasetNotFoundError
+from ...datasets.rules import prompt_name
+from ...errors import ConfigError, DataError
 from ..utils.sharded_text import shard_bounds
 
 ON_MISSING = ('error', 'template')
 
 
 def description_key(classname: str) -> str:
-    """Key of a class in a description JSON (the authors' convention)."""
-    return classname.replace('_', ' ')
+    """Key of a class in a description JSON (the authors' convention:
+    the class name with every ``_`` as a space, as in its prompt)."""
+    return prompt_name(classname)
+
+
+def check_sentence_lengths(tokenizer, context_length: int,
+                           classnames: Sequence[str],
+                           per_class: Sequence[Sequence[str]],
+                           source: str) -> None:
+    """Refuse sentences longer than the text context.
+
+    The tokenizer would cut them silently; like a class prompt that does not
+    fit (``set_classnames``) and like the authors' code (CLIP's tokenizer
+    without truncation), this is an error naming the class and the sentence.
+
+    Args:
+        tokenizer: ``tokenizer(texts, context_length=...)`` -> ids ``[N, L]``.
+        context_length (int): The text tower's context (tokens).
+        classnames (list[str]): The classes, aligned with ``per_class``.
+        per_class (list[list[str]]): The sentences of each class.
+        source (str): Where the sentences come from (for the message).
+    """
+    flat = [(c, s) for c, sentences in zip(classnames, per_class)
+            for s in sentences]
+    if not flat:
+        return
+    # One position more than fits: a token there means truncation.
+    tokens = tokenizer([s for _, s in flat],
+                       context_length=context_length + 1)
+    too_long = [(c, s) for (c, s), t in zip(flat, tokens)
+                if int(t[context_length]) != 0]
+    if too_long:
+        name, sentence = too_long[0]
+        more = f' ({len(too_long) - 1} more sentences too)' \
+            if len(too_long) > 1 else ''
+        raise DataError(
+            f'A sentence of class {description_key(name)!r} in {source} is '
+            f'longer than the text context ({context_length} tokens) and '
+            f'would be cut: {sentence!r}{more}. Shorten or split it.')
 
 
 class ClassTextEmbeddings:
@@ -59,18 +99,32 @@ class ClassTextEmbeddings:
         """The sentences that describe each class."""
         raise NotImplementedError
 
+    @property
+    def source(self) -> str:
+        """Where the sentences come from (named in messages)."""
+        return type(self).__name__
+
     def __call__(self, clip, classnames: Sequence[str]) -> torch.Tensor:
-        """Frozen class embeddings ``[C, embed_dim]`` (unit norm)."""
+        """Frozen class embeddings ``[C, embed_dim]`` (unit norm), in the
+        backbone's dtype (computed and cached in :meth:`sum_dtype`)."""
         per_class = self.sentences(classnames)
         key = self._cache_key(clip, classnames, per_class)
         if key not in self._memory:
+            check_sentence_lengths(clip.tokenizer, clip.context_length,
+                                   classnames, per_class, self.source)
             rank, world_size = get_dist_info()
             if not self.distributed:
                 rank, world_size = 0, 1
             self._memory[key] = self._load_or_encode(clip, key, per_class,
                                                      rank, world_size)
-        device = clip.logit_scale.device
-        return self._memory[key].to(device)
+        return self._memory[key].to(
+            device=clip.logit_scale.device, dtype=clip.logit_scale.dtype)
+
+    @staticmethod
+    def sum_dtype(clip) -> torch.dtype:
+        """Dtype of the per-class sums: the backbone's, at least float32
+        (fp16 / bf16 sums of many sentences would lose digits)."""
+        return torch.promote_types(clip.logit_scale.dtype, torch.float32)
 
     def _load_or_encode(self, clip, key: str, per_class: List[List[str]],
                         rank: int, world_size: int) -> torch.Tensor:
@@ -87,7 +141,7 @@ class ClassTextEmbeddings:
         if hit.item():
             if features is None:
                 features = torch.empty(len(per_class), clip.embed_dim)
-            features = features.float().contiguous()
+            features = features.to(self.sum_dtype(clip)).contiguous()
             broadcast(features, src=0)
             return features
         features = self._encode(clip, per_class, rank, world_size)
@@ -108,13 +162,18 @@ class ClassTextEmbeddings:
             [c for c, sentences in enumerate(per_class) for _ in sentences])
         device = clip.logit_scale.device
         # shape = [C, embed_dim]: sums of unit-norm sentence embeddings
-        sums = torch.zeros(len(per_class), clip.embed_dim, device=device)
+        sums = torch.zeros(
+            len(per_class),
+            clip.embed_dim,
+            device=device,
+            dtype=self.sum_dtype(clip))
         mine = shard_bounds(len(flat), world_size, rank)
         for start in range(mine.start, mine.stop, self.batch_size):
             stop = min(start + self.batch_size, mine.stop)
             tokens = clip.tokenize(flat[start:stop]).to(device)
+            features = clip.encode_text(tokens).to(sums.dtype)
             sums.index_add_(0, owner[start:stop].to(device),
-                            F.normalize(clip.encode_text(tokens), dim=-1))
+                            F.normalize(features, dim=-1))
         if world_size > 1:
             all_reduce(sums, op='sum')
         counts = torch.bincount(owner, minlength=len(per_class)).to(sums)
@@ -187,6 +246,67 @@ class TemplateTextEmbeddings(ClassTextEmbeddings):
                 for c in classnames]
 
 
+def read_descriptions(path: str) -> Dict[str, List[str]]:
+    """Read a description JSON ``{"class name": ["sentence", ...]}``.
+
+    Raises:
+        DatasetNotFoundError: The file does not exist.
+        DataError: It is not valid JSON (naming the line) or not of this
+            form.
+    """
+    if not osp.isfile(path):
+        raise DatasetNotFoundError(
+            f'Class description file not found: {path}. Set '
+            f'`class_text.descriptions` to the JSON of the dataset '
+            f'(authors\' format {{"class name": ["sentence", ...]}}) or '
+            f'use TemplateTextEmbeddings.')
+    with open(path, encoding='utf-8') as f:
+        try:
+            table = json.load(f)
+        except json.JSONDecodeError as e:
+            raise DataError(f'{path} is not valid JSON: {e}. Fix the file '
+                            f'at that line.') from e
+    if not isinstance(table, dict):
+        raise DataError(f'{path} is not a description JSON of the form '
+                        f'{{"class name": ["sentence", ...]}}: the top level '
+                        f'is a {type(table).__name__}.')
+    bad = [k for k, v in table.items()
+           if not isinstance(v, list) or not all(isinstance(s, str)
+                                                  for s in v)]
+    if bad:
+        raise DataError(f'{path} is not a description JSON of the form '
+                        f'{{"class name": ["sentence", ...]}}: the value of '
+                        f'{bad[0]!r} is not a list of strings.')
+    return table
+
+
+def missing_descriptions(table: Dict[str, List[str]],
+                         classnames: Sequence[str]
+                         ) -> Tuple[List[str], Dict[str, str]]:
+    """The classes a description table does not describe.
+
+    Returns:
+        tuple: ``(missing, near_misses)``: the classes without sentences
+        (no key, or an empty list), and for those of them whose key the
+        table has up to ``_`` vs space, ``class -> the table's key``.
+    """
+    missing = [c for c in classnames if not table.get(description_key(c))]
+    by_prompt = {prompt_name(k): k for k in table if table[k]}
+    near = {c: by_prompt[description_key(c)] for c in missing
+            if description_key(c) in by_prompt}
+    return missing, near
+
+
+def near_miss_message(near: Dict[str, str], path: str) -> str:
+    """The error for keys that differ from class keys only by ``_``."""
+    shown = ', '.join(f'{description_key(c)!r} (the file has {k!r})'
+                      for c, k in list(near.items())[:5])
+    more = f' and {len(near) - 5} more' if len(near) > 5 else ''
+    return (f'{len(near)} classes have no key in {path} but a key that '
+            f'differs only by "_" vs space: {shown}{more}. Keys are class '
+            f'names with every "_" as a space: rename these keys.')
+
+
 @MODELS.register_module()
 class DescriptionTextEmbeddings(ClassTextEmbeddings):
     """Class embeddings from LLM-written descriptions (HiCroPL, CoPrompt).
@@ -198,7 +318,10 @@ class DescriptionTextEmbeddings(ClassTextEmbeddings):
         descriptions (str): Path of the description JSON.
         on_missing (str): A class without descriptions: ``'error'`` (default)
             or ``'template'`` (use ``template`` for it, with a warning listing
-            those classes).
+            those classes). A key that differs from a class' key only by
+            ``_`` vs space is an error either way: it is a misspelt key, not
+            a class without descriptions, and a silent template would
+            replace the descriptions the user wrote.
         template (str): The fallback template.
     """
 
@@ -209,10 +332,10 @@ class DescriptionTextEmbeddings(ClassTextEmbeddings):
                  **kwargs):
         super().__init__(**kwargs)
         if on_missing not in ON_MISSING:
-            raise ValueError(f'on_missing must be one of {ON_MISSING}, got '
-                             f'{on_missing!r}')
+            raise ConfigError(f'on_missing must be one of {ON_MISSING}, got '
+                              f'{on_missing!r}')
         if not descriptions:
-            raise ValueError(
+            raise ConfigError(
                 'DescriptionTextEmbeddings needs `descriptions`: the path of '
                 'the class-description JSON (e.g. the authors\' '
                 'gpt_file/<dataset>_prompt.json).')
@@ -221,31 +344,25 @@ class DescriptionTextEmbeddings(ClassTextEmbeddings):
         self.template = template
         self._table: Optional[Tuple[float, Dict[str, List[str]]]] = None
 
+    @property
+    def source(self) -> str:
+        return self.path
+
     def _read(self) -> Dict[str, List[str]]:
         if not osp.isfile(self.path):
-            raise FileNotFoundError(
-                f'Class description file not found: {self.path}. Set '
-                f'`class_text.descriptions` to the JSON of the dataset '
-                f'(authors\' format {{"class name": ["sentence", ...]}}) or '
-                f'use TemplateTextEmbeddings.')
+            read_descriptions(self.path)  # raises, naming the path
         mtime = osp.getmtime(self.path)
         if self._table is None or self._table[0] != mtime:
-            with open(self.path, encoding='utf-8') as f:
-                table = json.load(f)
-            if not isinstance(table, dict) or not all(
-                    isinstance(v, list) and all(isinstance(s, str) for s in v)
-                    for v in table.values()):
-                raise ValueError(
-                    f'{self.path} is not a description JSON of the form '
-                    f'{{"class name": ["sentence", ...]}}.')
-            self._table = (mtime, table)
+            self._table = (mtime, read_descriptions(self.path))
         return self._table[1]
 
     def sentences(self, classnames: Sequence[str]) -> List[List[str]]:
         table = self._read()
-        missing = [c for c in classnames if not table.get(description_key(c))]
+        missing, near = missing_descriptions(table, classnames)
+        if near:
+            raise DataError(near_miss_message(near, self.path))
         if missing and self.on_missing == 'error':
-            raise ValueError(
+            raise DataError(
                 f'{len(missing)} classes have no descriptions in '
                 f'{self.path}: {[description_key(c) for c in missing]}. Add '
                 f'them (key = class name with underscores as spaces) or set '
