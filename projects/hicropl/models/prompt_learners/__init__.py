@@ -3,6 +3,9 @@ from .blocks import KnowledgeMapper, LayerKnowledgeProxy
 from .coop import CoOpPromptLearner
 from .hicropl import HiCroPLPromptLearner
 from .hicropl_official import HiCroPLOfficialPromptLearner
+from .ivlp import IVLPPromptLearner
+from .maple import MaPLePromptLearner
 
 __all__ = ['BasePromptLearner', 'CLASS_TOKEN_POSITIONS', 'CoOpPromptLearner', 'HiCroPLOfficialPromptLearner',
-           'HiCroPLPromptLearner', 'KnowledgeMapper', 'LayerKnowledgeProxy', 'PromptSet']
+           'HiCroPLPromptLearner', 'IVLPPromptLearner', 'KnowledgeMapper', 'LayerKnowledgeProxy', 'MaPLePromptLearner',
+           'PromptSet']

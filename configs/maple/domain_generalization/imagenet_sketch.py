@@ -1,0 +1,8 @@
+# MaPLe domain generalization on imagenet_sketch: the ImageNet model of
+# ../cross_dataset/imagenet.py tested without retraining.
+_base_ = [
+    '../../_base_/models/maple_vit-b16_cross-dataset.py',
+    '../../_base_/protocols/domain_generalization.py',
+    '../../_base_/schedules/maple_ep2_bs4_cross-dataset.py',
+    '../../_base_/datasets/imagenet_sketch.py',
+]
