@@ -74,3 +74,20 @@ def test_disk_cache_keyed_and_rebuilt(desc_file, tmp_path):
         path.write_bytes(b'garbage')
     rebuilt = MODELS.build(cfg)(CLIP, ['red_fox'])
     torch.testing.assert_close(rebuilt, changed)
+
+
+def test_template_ensemble_of_raw_features(tmp_path):
+    """average='raw': the mean of the raw tower outputs, normalised once
+    (PromptSRC's authors); its own disk-cache entry."""
+    templates = ['a {}.', 'the {}.', 'a photo of the {}.']
+    cfg = dict(type='TemplateTextEmbeddings', templates=templates, cache_dir=str(tmp_path))
+    raw = MODELS.build(dict(cfg, average='raw'))(CLIP, ['sea_turtle'])
+    normalized = MODELS.build(cfg)(CLIP, ['sea_turtle'])
+    with torch.no_grad():
+        each = CLIP.encode_text(CLIP.tokenize([t.format('sea turtle') for t in templates]))
+    torch.testing.assert_close(raw[0], F.normalize(each.mean(0), dim=-1))
+    torch.testing.assert_close(normalized[0], F.normalize(F.normalize(each, dim=-1).mean(0), dim=-1))
+    assert not torch.allclose(raw, normalized)
+    assert len(list(tmp_path.iterdir())) == 2
+    with pytest.raises(ValueError, match='average'):
+        MODELS.build(dict(cfg, average='median'))

@@ -1,4 +1,7 @@
 from .consistency_loss import ConsistencyLoss
+from .frozen_feature_l1_loss import FrozenFeatureL1Loss
+from .knowledge_guided_text_loss import KnowledgeGuidedTextLoss
 from .logits_loss import LogitsLoss
+from .zero_shot_kl_loss import ZeroShotKLLoss
 
-__all__ = ['ConsistencyLoss', 'LogitsLoss']
+__all__ = ['ConsistencyLoss', 'FrozenFeatureL1Loss', 'KnowledgeGuidedTextLoss', 'LogitsLoss', 'ZeroShotKLLoss']

@@ -5,7 +5,9 @@ from .hicropl import HiCroPLPromptLearner
 from .hicropl_official import HiCroPLOfficialPromptLearner
 from .ivlp import IVLPPromptLearner
 from .maple import MaPLePromptLearner
+from .promptsrc import PromptSRCPromptLearner, promptsrc_official_to_ours
 
-__all__ = ['BasePromptLearner', 'CLASS_TOKEN_POSITIONS', 'CoOpPromptLearner', 'HiCroPLOfficialPromptLearner',
-           'HiCroPLPromptLearner', 'IVLPPromptLearner', 'KnowledgeMapper', 'LayerKnowledgeProxy', 'MaPLePromptLearner',
-           'PromptSet']
+__all__ = ['BasePromptLearner', 'CLASS_TOKEN_POSITIONS', 'CoOpPromptLearner',
+           'HiCroPLOfficialPromptLearner', 'HiCroPLPromptLearner', 'IVLPPromptLearner',
+           'KnowledgeMapper', 'LayerKnowledgeProxy', 'MaPLePromptLearner', 'PromptSet',
+           'PromptSRCPromptLearner', 'promptsrc_official_to_ours']

@@ -18,6 +18,11 @@ from ...errors import ConfigError, DataError
 from ..utils.sharded_text import shard_bounds
 
 ON_MISSING = ('error', 'template')
+# How the sentence embeddings of a class are averaged: CLIP's prompt
+# ensembling L2-normalises each before the mean ('normalized'); PromptSRC's
+# authors average the raw tower outputs ('raw', reference README 13b). The
+# mean is L2-normalised in both cases.
+AVERAGES = ('normalized', 'raw')
 
 
 def description_key(classname: str) -> str:
@@ -63,8 +68,8 @@ def check_sentence_lengths(tokenizer, context_length: int,
 
 
 class ClassTextEmbeddings:
-    """Base: per class, the mean of L2-normalised sentence embeddings of the
-    frozen text tower, re-normalised.
+    """Base: per class, the mean of the (L2-normalised, see ``average``)
+    sentence embeddings of the frozen text tower, re-normalised.
 
     Subclasses say which sentences describe a class (:meth:`sentences`).
     Results are cached in memory per (backbone, class list) and, when
@@ -84,12 +89,20 @@ class ClassTextEmbeddings:
         distributed (bool): Share the work across the ranks of the default
             process group when there are several. False: every rank
             computes everything itself. Defaults to True.
+        average (str): ``'normalized'`` (mean of unit-norm sentence
+            embeddings, CLIP's ensembling; default) or ``'raw'`` (mean of the
+            raw tower outputs).
     """
 
     def __init__(self,
                  cache_dir: Optional[str] = None,
                  batch_size: int = 256,
-                 distributed: bool = True):
+                 distributed: bool = True,
+                 average: str = 'normalized'):
+        if average not in AVERAGES:
+            raise ValueError(f'average must be one of {AVERAGES}, got '
+                             f'{average!r}')
+        self.average = average
         self.cache_dir = cache_dir
         self.batch_size = batch_size
         self.distributed = distributed
@@ -108,7 +121,7 @@ class ClassTextEmbeddings:
         """Frozen class embeddings ``[C, embed_dim]`` (unit norm), in the
         backbone's dtype (computed and cached in :meth:`sum_dtype`)."""
         per_class = self.sentences(classnames)
-        key = self._cache_key(clip, classnames, per_class)
+        key = self._cache_key(clip, classnames, per_class, self.average)
         if key not in self._memory:
             check_sentence_lengths(clip.tokenizer, clip.context_length,
                                    classnames, per_class, self.source)
@@ -161,7 +174,7 @@ class ClassTextEmbeddings:
         owner = torch.tensor(
             [c for c, sentences in enumerate(per_class) for _ in sentences])
         device = clip.logit_scale.device
-        # shape = [C, embed_dim]: sums of unit-norm sentence embeddings
+        # shape = [C, embed_dim]: sums of (unit-norm) sentence embeddings
         sums = torch.zeros(
             len(per_class),
             clip.embed_dim,
@@ -171,9 +184,11 @@ class ClassTextEmbeddings:
         for start in range(mine.start, mine.stop, self.batch_size):
             stop = min(start + self.batch_size, mine.stop)
             tokens = clip.tokenize(flat[start:stop]).to(device)
+            # shape = [N, embed_dim]
             features = clip.encode_text(tokens).to(sums.dtype)
-            sums.index_add_(0, owner[start:stop].to(device),
-                            F.normalize(features, dim=-1))
+            if self.average == 'normalized':
+                features = F.normalize(features, dim=-1)
+            sums.index_add_(0, owner[start:stop].to(device), features)
         if world_size > 1:
             all_reduce(sums, op='sum')
         counts = torch.bincount(owner, minlength=len(per_class)).to(sums)
@@ -182,11 +197,15 @@ class ClassTextEmbeddings:
     # ------------------------------------------------------------------ cache
     @staticmethod
     def _cache_key(clip, classnames: Sequence[str],
-                   per_class: List[List[str]]) -> str:
-        payload = json.dumps([
+                   per_class: List[List[str]],
+                   average: str = 'normalized') -> str:
+        payload = [
             clip.identity(),
             clip.text_tower_fingerprint(), list(classnames), per_class
-        ])
+        ]
+        if average != 'normalized':  # keys of existing caches unchanged
+            payload.append(average)
+        payload = json.dumps(payload)
         return hashlib.sha256(payload.encode()).hexdigest()
 
     def _cache_path(self, key: str) -> Optional[str]:

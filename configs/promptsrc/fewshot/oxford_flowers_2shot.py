@@ -1,0 +1,17 @@
+# PromptSRC 2-shot classification on oxford_flowers (PromptSRC paper Sec. 4.1): all classes, 2 shots
+# per class; 50 epochs for every K as the authors' few-shot yaml.
+_base_ = [
+    '../../_base_/models/promptsrc_vit-b16.py',
+    '../../_base_/protocols/fewshot.py',
+    '../../_base_/datasets/oxford_flowers.py',
+    '../../_base_/schedules/promptsrc_ep50_bs4.py',
+]
+
+train_dataloader = dict(batch_size=4, dataset=dict(num_shots=2))
+val_dataloader = dict(dataset=dict(num_shots=2))
+test_dataloader = dict(dataset=dict(num_shots=2))
+
+# PromptSRC's Gaussian prompt aggregation over epochs (GPA, the schedule's gpa_hook);
+# the last epoch's aggregate is the model, as in the authors' code.
+custom_hooks = _base_.custom_hooks + [_base_.gpa_hook]
+test_checkpoint = 'last'
