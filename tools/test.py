@@ -14,7 +14,10 @@ Differences from MMPretrain's ``tools/test.py``:
   train/val/test datasets (and samplers) that declare one;
 * ``--launcher`` works on CPU-only hosts too (gloo; see
   :func:`setup_distributed`). Predictions of all ranks are gathered by
-  MMEngine's evaluator, so metrics equal single-process metrics.
+  MMEngine's evaluator, so metrics equal single-process metrics;
+* ``checkpoint`` may be omitted for a model that saves no tensors (its
+  ``state_dict()`` is empty, e.g. zero-shot CLIP: ``python tools/test.py
+  CONFIG``); a model that has some refuses to test without one.
 """
 import argparse
 import os
@@ -28,7 +31,7 @@ if REPO_ROOT not in sys.path:
 
 from mmengine.config import Config, ConfigDict, DictAction  # noqa: E402
 
-from projects.hicropl.errors import (CheckpointError,  # noqa: E402
+from projects.hicropl.errors import (CheckpointNotFoundError,  # noqa: E402
                                      ConfigError)
 from projects.hicropl.utils.cli import (add_debug_argument,  # noqa: E402
                                         discard_run_on_user_error, run_main)
@@ -40,7 +43,12 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description='MMPreTrain test (and eval) a model')
     parser.add_argument('config', help='test config file path')
-    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument(
+        'checkpoint',
+        nargs='?',
+        default=None,
+        help='checkpoint file; omit it only for a model without saved '
+        'tensors (e.g. zero-shot CLIP)')
     parser.add_argument(
         '--work-dir',
         help='the directory to save the file containing evaluation metrics')
@@ -222,6 +230,21 @@ def init_process_group(cfg) -> None:
     init(cfg)
 
 
+def check_needs_no_checkpoint(model) -> None:
+    """Raise when ``model`` saves tensors (a checkpoint would set them):
+    testing it without one would evaluate its initial values."""
+    from mmengine.model import is_model_wrapper
+    if is_model_wrapper(model):
+        model = model.module
+    saved = sorted(model.state_dict())
+    if saved:
+        more = f' and {len(saved) - 5} more' if len(saved) > 5 else ''
+        raise ConfigError(
+            f'This model has learned tensors ({saved[:5]}{more}): give the '
+            'checkpoint to test, `tools/test.py CONFIG CHECKPOINT`. Only a '
+            'model without any (e.g. zero-shot CLIP) tests without one.')
+
+
 def import_plugin():
     """Import the HiCroPL plugin so its registrations (models, datasets,
     hooks, ``HiCroPLRunner``) exist before the runner is built."""
@@ -236,8 +259,9 @@ def main(argv=None):
         raise ConfigError('Please use `--out` argument to specify the '
                           'path of the output file before using '
                           '`--out-item`.')
-    if '://' not in args.checkpoint and not osp.isfile(args.checkpoint):
-        raise CheckpointError(
+    if (args.checkpoint is not None and '://' not in args.checkpoint
+            and not osp.isfile(args.checkpoint)):
+        raise CheckpointNotFoundError(
             f'Checkpoint not found: {args.checkpoint}. Pass a .pth file '
             f'written by tools/train.py (the latest is named in '
             f'<work_dir>/last_checkpoint).')
@@ -273,6 +297,9 @@ def main(argv=None):
         if args.out and args.out_item in ['pred', None]:
             runner.test_evaluator.metrics.append(
                 DumpResults(out_file_path=args.out))
+
+        if args.checkpoint is None:
+            check_needs_no_checkpoint(runner.model)
 
         # start testing (safe checkpoint loading, atomic saves)
         with plugin_io():

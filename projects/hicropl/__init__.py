@@ -19,7 +19,7 @@ with warnings.catch_warnings():
     import mmpretrain.models  # noqa: F401
 
 from . import datasets, engine, models  # noqa: F401
-from .engine import hooks, schedulers  # noqa: F401
+from .engine import hooks, loops, schedulers  # noqa: F401
 from . import evaluation  # noqa: F401
 from . import apis  # noqa: F401  (our models in MMPretrain's ModelHub)
 from .version import __version__

@@ -93,6 +93,11 @@ class PromptCLIPClassifier(BaseClassifier):
     ``'zero_shot_logits'``). Frozen features are computed only when one of
     them asks.
 
+    Without a prompt learner (``prompt_learner=None``) nothing is learned:
+    the class features are the frozen class text embeddings (``class_text``,
+    e.g. one template or a template ensemble) and the image features the
+    frozen image tower's, i.e. zero-shot CLIP (CLIP, Sec. 3.1.4).
+
     The classes are whatever :meth:`set_classnames` was last given (the
     ``classnames`` argument, or the evaluated dataset's classes through
     ``ClassNamesHook``): a new class list only re-tokenizes the class
@@ -104,8 +109,9 @@ class PromptCLIPClassifier(BaseClassifier):
 
     Args:
         backbone (dict | PromptedCLIP): The frozen prompt-capable CLIP.
-        prompt_learner (dict | BasePromptLearner): Built with
-            ``clip=backbone``.
+        prompt_learner (dict | BasePromptLearner, optional): Built with
+            ``clip=backbone``. None: no prompts (zero-shot CLIP; the class
+            features are ``class_text``, which is then required).
         head (dict | nn.Module): Scoring head. Defaults to
             :class:`CosineHead`.
         losses (list[dict | nn.Module]): Loss parts, each returning a dict
@@ -132,7 +138,7 @@ class PromptCLIPClassifier(BaseClassifier):
 
     def __init__(self,
                  backbone: Union[dict, nn.Module],
-                 prompt_learner: Union[dict, nn.Module],
+                 prompt_learner: Optional[Union[dict, nn.Module]],
                  head: Union[dict, nn.Module] = dict(type='CosineHead'),
                  losses: Sequence[Union[dict, nn.Module]] = (
                      dict(type='LogitsLoss'), ),
@@ -148,7 +154,8 @@ class PromptCLIPClassifier(BaseClassifier):
         super().__init__(
             init_cfg=init_cfg, data_preprocessor=data_preprocessor)
         self.backbone = _build(backbone)
-        self.prompt_learner = _build(prompt_learner, clip=self.backbone)
+        self.prompt_learner = None if prompt_learner is None else _build(
+            prompt_learner, clip=self.backbone)
         self.head = _build(head)
         self.losses = nn.ModuleList(_build(loss) for loss in losses)
         if text_chunk_images < 1:
@@ -159,8 +166,9 @@ class PromptCLIPClassifier(BaseClassifier):
         if (self.needs & {'frozen_text', 'zero_shot_logits'}
                 and class_text is None):
             raise ConfigError(
-                f'{sorted(self.needs)} are needed (by the head, a loss or the '
-                'prompt learner): set `class_text` (the frozen class text '
+                f'{sorted(self.needs)} are needed (by the head, a loss, the '
+                'prompt learner or, without one, as the class features): set '
+                '`class_text` (the frozen class text '
                 "embeddings, e.g. dict(type='TemplateTextEmbeddings')).")
         self.class_text = MODELS.build(class_text) if isinstance(
             class_text, dict) else class_text
@@ -186,8 +194,13 @@ class PromptCLIPClassifier(BaseClassifier):
 
     def _collect_needs(self) -> frozenset:
         """Frozen features asked for by the head, the losses or the learner
-        (zero-shot logits imply both frozen feature sets)."""
-        needs = set(self.head.needs) | set(self.prompt_learner.needs)
+        (zero-shot logits imply both frozen feature sets). Without a prompt
+        learner the frozen class text is the class features."""
+        needs = set(self.head.needs)
+        if self.prompt_learner is None:
+            needs.add('frozen_text')
+        else:
+            needs |= set(self.prompt_learner.needs)
         for loss in self.losses:
             needs |= set(loss.needs)
         unknown = needs - set(FROZEN_FEATURES)
@@ -233,14 +246,15 @@ class PromptCLIPClassifier(BaseClassifier):
         if classnames == self.classnames:
             return
         learner = self.prompt_learner
-        learner.check_classnames(classnames)
-        tokens, ctx_index = build_class_prompts(
-            self.backbone.tokenizer, learner.class_prompt_template(),
-            classnames, learner.n_ctx, learner.class_token_position,
-            self.backbone.context_length)
         device = self.backbone.logit_scale.device
-        self.class_tokens = tokens.to(device)
-        self.class_ctx_index = ctx_index.to(device)
+        if learner is not None:
+            learner.check_classnames(classnames)
+            tokens, ctx_index = build_class_prompts(
+                self.backbone.tokenizer, learner.class_prompt_template(),
+                classnames, learner.n_ctx, learner.class_token_position,
+                self.backbone.context_length)
+            self.class_tokens = tokens.to(device)
+            self.class_ctx_index = ctx_index.to(device)
         if 'frozen_text' in self.needs:
             self.frozen_text_features = self.class_text(
                 self.backbone, classnames).to(device)
@@ -411,6 +425,11 @@ class PromptCLIPClassifier(BaseClassifier):
                 'No classes set: pass `classnames` or call set_classnames() '
                 '(ClassNamesHook does it from the dataset).')
         frozen = self.frozen_features(inputs)
+        if self.prompt_learner is None:  # zero-shot: frozen towers only
+            return self.head(
+                Features(image_raw=self.backbone.encode_image(inputs),
+                         text_raw=self.frozen_text_features,
+                         logit_scale=self.backbone.logit_scale, **frozen))
         prompts = self.prompt_learner(
             **{k: frozen[k] for k in self.prompt_learner.needs})
         text = self._class_text_features(prompts)
@@ -429,13 +448,16 @@ class PromptCLIPClassifier(BaseClassifier):
         (MMPretrain's ``get_flops`` calls this with images only).
         """
         learner = self.prompt_learner
-        if not set(learner.needs) <= {'frozen_image'}:
+        if learner is not None and not set(learner.needs) <= {'frozen_image'}:
             return self.forward_features(inputs).image
         frozen = {}
         if 'frozen_image' in self.needs:
             frozen['frozen_image'] = self.frozen_image_features(inputs)
-        prompts = learner(**{k: frozen[k] for k in learner.needs})
-        image = self.backbone.encode_image(inputs, prompts.visual)
+        if learner is None:  # zero-shot: the frozen image tower
+            image = self.backbone.encode_image(inputs)
+        else:
+            prompts = learner(**{k: frozen[k] for k in learner.needs})
+            image = self.backbone.encode_image(inputs, prompts.visual)
         return self.head.image_features(image, frozen.get('frozen_image'))
 
     # ---------------------------------------------------------------- forward

@@ -1,5 +1,6 @@
 from .base import CLASS_TOKEN_POSITIONS, BasePromptLearner, PromptSet
 from .blocks import KnowledgeMapper, LayerKnowledgeProxy
+from .cocoop import CoCoOpPromptLearner
 from .coop import CoOpPromptLearner
 from .hicropl import HiCroPLPromptLearner
 from .hicropl_official import HiCroPLOfficialPromptLearner
@@ -7,7 +8,7 @@ from .ivlp import IVLPPromptLearner
 from .maple import MaPLePromptLearner
 from .promptsrc import PromptSRCPromptLearner, promptsrc_official_to_ours
 
-__all__ = ['BasePromptLearner', 'CLASS_TOKEN_POSITIONS', 'CoOpPromptLearner',
-           'HiCroPLOfficialPromptLearner', 'HiCroPLPromptLearner', 'IVLPPromptLearner',
-           'KnowledgeMapper', 'LayerKnowledgeProxy', 'MaPLePromptLearner', 'PromptSet',
-           'PromptSRCPromptLearner', 'promptsrc_official_to_ours']
+__all__ = ['BasePromptLearner', 'CLASS_TOKEN_POSITIONS', 'CoCoOpPromptLearner',
+           'CoOpPromptLearner', 'HiCroPLOfficialPromptLearner', 'HiCroPLPromptLearner',
+           'IVLPPromptLearner', 'KnowledgeMapper', 'LayerKnowledgeProxy', 'MaPLePromptLearner',
+           'PromptSet', 'PromptSRCPromptLearner', 'promptsrc_official_to_ours']

@@ -1,0 +1,8 @@
+# CoCoOp domain generalization on imagenet_a: the ImageNet model of ../cross_dataset/imagenet.py
+# tested without retraining.
+_base_ = [
+    '../../_base_/models/cocoop_vit-b16.py',
+    '../../_base_/protocols/domain_generalization.py',
+    '../../_base_/schedules/cocoop_ep10_bs1.py',
+    '../../_base_/datasets/imagenet_a.py',
+]

@@ -1,0 +1,13 @@
+# CoCoOp 1-shot classification on food101: all classes, 1 shot per class.
+# The CoCoOp paper has no few-shot table; its base-to-novel schedule is used (10 epochs,
+# batch 1), with CoOp's few-shot protocol.
+_base_ = [
+    '../../_base_/models/cocoop_vit-b16.py',
+    '../../_base_/protocols/fewshot.py',
+    '../../_base_/datasets/food101.py',
+    '../../_base_/schedules/cocoop_ep10_bs1.py',
+]
+
+train_dataloader = dict(batch_size=1, dataset=dict(num_shots=1))
+val_dataloader = dict(dataset=dict(num_shots=1))
+test_dataloader = dict(dataset=dict(num_shots=1))

@@ -1,0 +1,13 @@
+# CoCoOp 2-shot classification on stanford_cars: all classes, 2 shots per class.
+# The CoCoOp paper has no few-shot table; its base-to-novel schedule is used (10 epochs,
+# batch 1), with CoOp's few-shot protocol.
+_base_ = [
+    '../../_base_/models/cocoop_vit-b16.py',
+    '../../_base_/protocols/fewshot.py',
+    '../../_base_/datasets/stanford_cars.py',
+    '../../_base_/schedules/cocoop_ep10_bs1.py',
+]
+
+train_dataloader = dict(batch_size=1, dataset=dict(num_shots=2))
+val_dataloader = dict(dataset=dict(num_shots=2))
+test_dataloader = dict(dataset=dict(num_shots=2))

@@ -1,0 +1,16 @@
+# Zero-shot CLIP, domain generalization on imagenet_r: no training, tested without a
+# checkpoint (`python tools/test.py THIS_CONFIG`); templates: the dataset's hand-crafted
+# template of CoOp's zero-shot baseline (trainers/zsclip.py, CUSTOM_TEMPLATES).
+_base_ = [
+    '../../_base_/models/zsclip_vit-b16.py',
+    '../../_base_/protocols/domain_generalization.py',
+    '../../_base_/datasets/imagenet_r.py',
+    '../../_base_/schedules/zero_shot.py',
+]
+
+model = dict(class_text=dict(templates=['a photo of a {}.']))
+
+# Nothing to train or select: test only.
+train_dataloader = None
+val_dataloader = None
+val_evaluator = None

@@ -1,0 +1,3 @@
+from .feature_fit_loop import FeatureFitLoop
+
+__all__ = ['FeatureFitLoop']

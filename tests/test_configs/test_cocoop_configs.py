@@ -1,0 +1,43 @@
+"""CoCoOp configs: the authors' defaults, one per protocol and dataset, and the
+same data/protocol as the CoOp config of that protocol and dataset."""
+import glob
+import os.path as osp
+
+import pytest
+from mmengine.config import Config
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+COCOOP = sorted(glob.glob(osp.join(REPO, 'configs', 'cocoop', '*', '*.py')))
+
+
+def test_every_hicropl_protocol_config_has_a_cocoop_one():
+    hicropl = {osp.relpath(p, osp.join(REPO, 'configs', 'hicropl'))
+               for p in glob.glob(osp.join(REPO, 'configs', 'hicropl', '*', '*.py'))
+               if '/custom/' not in p}
+    assert hicropl == {osp.relpath(p, osp.join(REPO, 'configs', 'cocoop')) for p in COCOOP}
+
+
+@pytest.mark.parametrize('path', COCOOP, ids=lambda p: osp.relpath(p, REPO))
+def test_cocoop_config(path):
+    cfg = Config.fromfile(path)
+    assert cfg.custom_imports.imports == ['projects.hicropl']
+    learner = cfg.model.prompt_learner
+    assert (learner.type, learner.n_ctx, learner.ctx_init, learner.reduction) == (
+        'CoCoOpPromptLearner', 4, 'a photo of a', 16)
+    assert cfg.model.head.type == 'CosineHead' and 'class_text' not in cfg.model
+    assert cfg.model.text_chunk_images == 1
+    assert [loss.type for loss in cfg.model.losses] == ['LogitsLoss']
+    opt = cfg.optim_wrapper.optimizer
+    assert (opt.type, opt.lr, opt.momentum, opt.weight_decay) == ('SGD', 0.002, 0.9, 5e-4)
+    assert cfg.train_cfg.max_epochs == cfg.param_scheduler.T_max == 10
+    other = Config.fromfile(path.replace('/cocoop/', '/coop/'))
+    assert cfg.protocol == other.protocol
+    assert cfg.test_dataloader == other.test_dataloader
+    assert cfg.test_evaluator == other.test_evaluator
+    if '/domain_generalization/' in path:  # test-only targets
+        assert cfg.get('train_dataloader') is None
+        return
+    if '/cross_dataset/' in path and not path.endswith('imagenet.py'):
+        return  # targets: only the test dataloader is used
+    assert cfg.train_dataloader.batch_size == 1
+    assert cfg.train_dataloader.dataset == other.train_dataloader.dataset
