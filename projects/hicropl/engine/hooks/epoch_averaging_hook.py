@@ -4,6 +4,7 @@ from typing import Optional
 from mmengine.hooks import EMAHook
 
 from mmpretrain.registry import HOOKS
+from ...errors import ConfigError
 
 
 @HOOKS.register_module()
@@ -30,7 +31,7 @@ class EpochAveragingHook(EMAHook):
 
     def __init__(self, ema_type: str, begin_epoch: int = 0, **kwargs):
         if 'begin_iter' in kwargs:
-            raise ValueError('EpochAveragingHook counts epochs: use '
+            raise ConfigError('EpochAveragingHook counts epochs: use '
                              'begin_epoch, not begin_iter.')
         super().__init__(ema_type=ema_type, begin_epoch=begin_epoch, **kwargs)
 

@@ -7,6 +7,7 @@ import torch.nn as nn
 from mmengine.model import BaseAveragedModel
 
 from mmpretrain.registry import MODELS
+from ...errors import ConfigError
 
 
 def gaussian_epoch_weights(num_epochs: int, mean: float,
@@ -58,7 +59,7 @@ class GaussianEpochAverage(BaseAveragedModel):
 
     def __init__(self, model: nn.Module, mean: float, std: float, **kwargs):
         if std <= 0:
-            raise ValueError(f'std must be > 0, got {std}.')
+            raise ConfigError(f'std must be > 0, got {std}.')
         super().__init__(model, update_buffers=False, **kwargs)
         self.mean = mean
         self.std = std

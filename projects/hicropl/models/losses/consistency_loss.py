@@ -6,6 +6,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from mmpretrain.registry import MODELS
+from ...errors import ConfigError
 from ..utils.features import Features
 
 CRITERIA = ('cosine', 'l1', 'mse')
@@ -37,7 +38,7 @@ class ConsistencyLoss(nn.Module):
                  eps: float = 1e-7):
         super().__init__()
         if criterion not in CRITERIA:
-            raise ValueError(f'criterion must be one of {CRITERIA}, got '
+            raise ConfigError(f'criterion must be one of {CRITERIA}, got '
                              f'{criterion!r}')
         self.criterion = criterion
         self.loss_weight = loss_weight

@@ -6,6 +6,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from mmpretrain.registry import MODELS
+from ...errors import ConfigError
 from ..utils.features import Features
 
 TARGETS = ('text', 'image')
@@ -39,7 +40,7 @@ class FrozenFeatureL1Loss(nn.Module):
                  name: str = ''):
         super().__init__()
         if target not in TARGETS:
-            raise ValueError(f'target must be one of {TARGETS}, got '
+            raise ConfigError(f'target must be one of {TARGETS}, got '
                              f'{target!r}')
         self.target = target
         self.loss_weight = loss_weight

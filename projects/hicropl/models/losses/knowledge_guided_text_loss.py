@@ -6,6 +6,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from mmpretrain.registry import MODELS
+from ...errors import ConfigError
 from ..utils.features import Features
 
 CRITERIA = ('squared_l2', 'cosine')
@@ -42,7 +43,7 @@ class KnowledgeGuidedTextLoss(nn.Module):
                  name: str = 'loss_kg'):
         super().__init__()
         if criterion not in CRITERIA:
-            raise ValueError(f'criterion must be one of {CRITERIA}, got '
+            raise ConfigError(f'criterion must be one of {CRITERIA}, got '
                              f'{criterion!r}')
         self.loss_weight = loss_weight
         self.criterion = criterion

@@ -6,6 +6,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from mmpretrain.registry import MODELS
+from ...errors import ConfigError
 from ..utils.features import Features
 
 REDUCTIONS = ('numel', 'batchmean')
@@ -40,7 +41,7 @@ class ZeroShotKLLoss(nn.Module):
                  name: str = 'loss_scl_logits'):
         super().__init__()
         if reduction not in REDUCTIONS:
-            raise ValueError(f'reduction must be one of {REDUCTIONS}, got '
+            raise ConfigError(f'reduction must be one of {REDUCTIONS}, got '
                              f'{reduction!r}')
         self.loss_weight = loss_weight
         self.reduction = reduction

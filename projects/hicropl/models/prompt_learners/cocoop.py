@@ -6,6 +6,7 @@ import torch
 import torch.nn as nn
 
 from mmpretrain.registry import MODELS
+from ...errors import ConfigError
 from .base import PromptSet
 from .coop import CoOpPromptLearner
 
@@ -58,7 +59,7 @@ class CoCoOpPromptLearner(CoOpPromptLearner):
         vis_dim, ctx_dim = clip.embed_dim, clip.text_width
         hidden = vis_dim // reduction
         if hidden < 1:
-            raise ValueError(f'reduction={reduction} leaves no hidden unit '
+            raise ConfigError(f'reduction={reduction} leaves no hidden unit '
                              f'for the {vis_dim}-d image features.')
         self.meta_net = nn.Sequential(
             OrderedDict([('linear1', nn.Linear(vis_dim, hidden)),

@@ -6,6 +6,7 @@ import torch.nn as nn
 from mmengine.logging import MMLogger
 
 from mmpretrain.registry import MODELS
+from ...errors import ConfigError
 from .base import CLASS_TOKEN_POSITIONS, BasePromptLearner, PromptSet
 
 
@@ -57,7 +58,7 @@ class CoOpPromptLearner(BasePromptLearner):
                  init_cfg: Optional[dict] = None):
         super().__init__(init_cfg=init_cfg)
         if class_token_position not in CLASS_TOKEN_POSITIONS:
-            raise ValueError(
+            raise ConfigError(
                 f'class_token_position must be one of '
                 f'{CLASS_TOKEN_POSITIONS}, got {class_token_position!r}.')
         ctx_init = ctx_init.replace('_', ' ').strip()
@@ -76,10 +77,10 @@ class CoOpPromptLearner(BasePromptLearner):
             n_ctx, class_specific = words, False
         max_ctx = clip.context_length - 4  # SOS, name, '.', EOT
         if not 1 <= n_ctx <= max_ctx:
-            raise ValueError(f'n_ctx={n_ctx} must be in 1..{max_ctx} (the '
+            raise ConfigError(f'n_ctx={n_ctx} must be in 1..{max_ctx} (the '
                              f'text context is {clip.context_length}).')
         if class_specific and not (num_classes and num_classes >= 1):
-            raise ValueError('class_specific=True needs num_classes (the '
+            raise ConfigError('class_specific=True needs num_classes (the '
                              'number of classes C of the contexts).')
         self.n_ctx = n_ctx
         self.class_specific = class_specific
@@ -106,7 +107,7 @@ class CoOpPromptLearner(BasePromptLearner):
 
     def check_classnames(self, classnames: Sequence[str]) -> None:
         if self.class_specific and len(classnames) != self.num_classes:
-            raise ValueError(
+            raise ConfigError(
                 f'The class-specific contexts were learned for '
                 f'{self.num_classes} classes, got {len(classnames)}: CSC '
                 'classifies among the training classes only (use a unified '

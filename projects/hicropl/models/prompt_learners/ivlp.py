@@ -6,6 +6,7 @@ import torch
 import torch.nn as nn
 
 from mmpretrain.registry import MODELS
+from ...errors import ConfigError
 from .base import BasePromptLearner, PromptSet
 from .word_init import authors_word_init
 
@@ -61,15 +62,15 @@ class IVLPPromptLearner(BasePromptLearner):
         super().__init__(init_cfg=init_cfg)
         max_ctx = clip.context_length - 4  # SOS, name, '.', EOT
         if not 1 <= n_ctx_text <= max_ctx:
-            raise ValueError(f'n_ctx_text={n_ctx_text} must be in 1..{max_ctx} '
+            raise ConfigError(f'n_ctx_text={n_ctx_text} must be in 1..{max_ctx} '
                              f'(the text context is {clip.context_length}).')
         if n_ctx_vision < 1:
-            raise ValueError(f'n_ctx_vision={n_ctx_vision} must be >= 1.')
+            raise ConfigError(f'n_ctx_vision={n_ctx_vision} must be >= 1.')
         if not 1 <= text_depth <= clip.text_layers:
-            raise ValueError(f'text_depth={text_depth} must be in '
+            raise ConfigError(f'text_depth={text_depth} must be in '
                              f'1..{clip.text_layers} (the text layers).')
         if not 0 <= vision_depth <= clip.vision_layers:
-            raise ValueError(f'vision_depth={vision_depth} must be in '
+            raise ConfigError(f'vision_depth={vision_depth} must be in '
                              f'0..{clip.vision_layers} (the image layers).')
         self.n_ctx = n_ctx_text
         self.n_ctx_vision = n_ctx_vision

@@ -6,6 +6,7 @@ import torch
 import torch.nn as nn
 
 from mmpretrain.registry import MODELS
+from ...errors import ConfigError
 from .base import BasePromptLearner, PromptSet
 from .word_init import authors_word_init
 
@@ -61,11 +62,11 @@ class MaPLePromptLearner(BasePromptLearner):
         super().__init__(init_cfg=init_cfg)
         max_ctx = clip.context_length - 4  # SOS, name, '.', EOT
         if not 1 <= n_ctx <= max_ctx:
-            raise ValueError(f'n_ctx={n_ctx} must be in 1..{max_ctx} (the '
+            raise ConfigError(f'n_ctx={n_ctx} must be in 1..{max_ctx} (the '
                              f'text context is {clip.context_length}).')
         max_depth = min(clip.text_layers, clip.vision_layers)
         if not 1 <= depth <= max_depth:
-            raise ValueError(f'depth={depth} must be in 1..{max_depth} (the '
+            raise ConfigError(f'depth={depth} must be in 1..{max_depth} (the '
                              'layers of the shallower CLIP tower).')
         self.n_ctx = n_ctx
         self.depth = depth

@@ -8,6 +8,7 @@ import torch.nn as nn
 from mmengine.logging import MMLogger
 
 from mmpretrain.registry import MODELS
+from ...errors import ConfigError
 from .base import BasePromptLearner, PromptSet
 
 # The authors' word initialisation applies only to contexts this short
@@ -83,17 +84,17 @@ class PromptSRCPromptLearner(BasePromptLearner):
                  init_cfg: Optional[dict] = None):
         super().__init__(init_cfg=init_cfg)
         if not 1 <= text_depth <= clip.text_layers:
-            raise ValueError(f'text_depth={text_depth} must be in '
+            raise ConfigError(f'text_depth={text_depth} must be in '
                              f'1..{clip.text_layers} (the text layers).')
         if not 0 <= vision_depth <= clip.vision_layers:
-            raise ValueError(f'vision_depth={vision_depth} must be in '
+            raise ConfigError(f'vision_depth={vision_depth} must be in '
                              f'0..{clip.vision_layers} (the image layers).')
         max_ctx = clip.context_length - 4  # SOS, name, '.', EOT
         if not 1 <= n_ctx_text <= max_ctx:
-            raise ValueError(f'n_ctx_text={n_ctx_text} must be in '
+            raise ConfigError(f'n_ctx_text={n_ctx_text} must be in '
                              f'1..{max_ctx}.')
         if vision_depth and n_ctx_vision < 1:
-            raise ValueError('n_ctx_vision must be >= 1 with visual prompts '
+            raise ConfigError('n_ctx_vision must be >= 1 with visual prompts '
                              f'(vision_depth={vision_depth}).')
         ctx_init = ctx_init.replace('_', ' ').strip()
         if ctx_init and n_ctx_text > MAX_WORD_INIT_CTX:
