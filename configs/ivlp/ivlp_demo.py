@@ -24,14 +24,14 @@ model = dict(
     prompt_learner=dict(text_depth=3, vision_depth=3))
 
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='SafeLoadImageFromFile'),
     dict(type='RandomResizedCrop', scale=image_size, crop_ratio_range=(0.5, 1.0),
          interpolation='bicubic', backend='pillow'),
     dict(type='RandomFlip', prob=0.5, direction='horizontal'),
     dict(type='PackInputs'),
 ]
 test_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='SafeLoadImageFromFile'),
     dict(type='ResizeEdge', scale=image_size, edge='short', interpolation='bicubic',
          backend='pillow'),
     dict(type='CenterCrop', crop_size=image_size),

@@ -20,7 +20,7 @@ demo_clip = dict(
 model = dict(backbone=dict(arch=demo_clip, pretrained=None))
 
 test_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='SafeLoadImageFromFile'),
     dict(type='ResizeEdge', scale=image_size, edge='short', interpolation='bicubic',
          backend='pillow'),
     dict(type='CenterCrop', crop_size=image_size),

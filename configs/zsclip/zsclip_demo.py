@@ -24,7 +24,7 @@ model = dict(
     class_text=dict(templates=['a photo of a {}.', 'a bad photo of the {}.', 'art of the {}.']))
 
 test_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='SafeLoadImageFromFile'),
     dict(type='ResizeEdge', scale=image_size, edge='short', interpolation='bicubic',
          backend='pillow'),
     dict(type='CenterCrop', crop_size=image_size),

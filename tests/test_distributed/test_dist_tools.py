@@ -115,3 +115,34 @@ def test_dist_train_on_cpu(tmp_path):
     ])
     single_accuracy = json.loads(out.read_text())['accuracy/top1']
     assert round(single_accuracy, 4) == dist_accuracy
+
+
+def test_dist_test_without_checkpoint_for_a_model_with_nothing_to_train(tmp_path):
+    """``bash tools/dist_test.sh CONFIG GPUS`` for zero-shot CLIP: no
+    checkpoint, no DDP wrapper (it refuses modules without trainable
+    parameters); the metrics equal one process's."""
+    data_root = str(tmp_path / 'demo')
+    prepare_demo_dataset(data_root, num_train=1, num_val=1, num_test=3,
+                         image_size=32)
+    config = str(REPO / 'configs' / 'zsclip' / 'zsclip_demo.py')
+    options = ['--cfg-options',
+               f'test_dataloader.dataset.data_root={data_root}']
+    log = _run('dist_test.sh', config, '2', '--work-dir',
+               str(tmp_path / 'dist'), *options)
+    assert 'Distributed training: True' in log
+    assert 'without DistributedDataParallel' in log
+    dist_accuracy = float(
+        re.findall(r'Epoch\(test\).*accuracy/top1: ([\d.]+)', log)[-1])
+
+    out = tmp_path / 'single_metrics.json'
+    spec = importlib.util.spec_from_file_location('hicropl_dist_test_tool_zs',
+                                                  TOOLS / 'test.py')
+    test_tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(test_tool)
+    test_tool.main([
+        config, '--work-dir', str(tmp_path / 'single'), '--out', str(out),
+        '--out-item', 'metrics', '--no-pin-memory', *options,
+        f'experiment_name=dist_zs_{uuid.uuid4().hex}'
+    ])
+    single_accuracy = json.loads(out.read_text())['accuracy/top1']
+    assert round(single_accuracy, 4) == dist_accuracy

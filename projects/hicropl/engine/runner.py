@@ -1,6 +1,8 @@
 """The runner of the plugin's configs (``runner_type='HiCroPLRunner'``)."""
 from typing import Dict, List, Optional, Tuple
 
+from mmengine.device import get_device
+from mmengine.model import is_model_wrapper
 from mmengine.optim import OptimWrapperDict
 # MMEngine's root registry: tools build runners with it before any default
 # scope exists (MMPretrain's registry finds it through its parent).
@@ -100,6 +102,20 @@ class HiCroPLRunner(Runner):
             self.logger.info(
                 f'{DISABLE_KEY}: running without {", ".join(disabled)} '
                 'unless custom_hooks lists them.')
+
+    # ------------------------------------------------------------ wrapping
+    def wrap_model(self, model_wrapper_cfg, model):
+        """MMEngine's, except that a model with nothing to train (a
+        zero-shot CLIP, a probe fitted on extracted features) is not wrapped
+        in DistributedDataParallel, which refuses modules without trainable
+        parameters; evaluating it needs no gradient reduction (each rank
+        scores its share of the data, the evaluator gathers the results)."""
+        if (self.distributed and not is_model_wrapper(model)
+                and not any(p.requires_grad for p in model.parameters())):
+            self.logger.info('No trainable parameters: the model runs '
+                             'without DistributedDataParallel.')
+            return model.to(get_device())
+        return super().wrap_model(model_wrapper_cfg, model)
 
     # ---------------------------------------------------- scoped file I/O
     def train(self):
