@@ -10,7 +10,12 @@ backbone's input size, so no dataset or download is needed. Then, after
 
 * training step: ``model.train_step`` with the optim wrapper built from the
   config, as the runner calls it (data preprocessor, forward incl. frozen
-  image features and prompt mapping, losses, backward, optimizer step);
+  image features and prompt mapping, losses, backward, optimizer step).
+  Any method: what is timed is read from the model, not from its name. A
+  model without trainable parameters has no training step; when it has
+  ``fit`` (fitted in one go on extracted features, as ``FeatureFitLoop``
+  runs it, e.g. the linear probe) the fit on the features of the batch is
+  timed instead (``fit_s``), otherwise only evaluation (zero-shot CLIP);
 * evaluation batch: ``model.eval()``, no grad, ``model.val_step``
   (predict mode). The class text features do not change during an
   evaluation, so the model encodes the class prompts in the first batch
@@ -19,7 +24,8 @@ backbone's input size, so no dataset or download is needed. Then, after
   reported as ``eval_batch_s``; the cold one is reported too (the authors'
   code pays it on every batch).
 
-Reported: median, min and max of the timings, images/s, peak memory
+Reported: median, min and max of the timings, images/s, trainable and
+total parameters, peak memory
 (process peak RSS, which includes building the model, and the CUDA peak on
 GPU), tokens through each tower, FLOPs of one step or batch (matrix
 products, convolutions and attention, counted by PyTorch's
@@ -84,7 +90,8 @@ def parse_args(argv=None):
     parser.add_argument('--repeats', type=int, default=3,
                         help='timed runs of each measurement')
     parser.add_argument('--warmup', type=int, default=1,
-                        help='untimed runs before timing')
+                        help='untimed runs before timing (at least one is '
+                        'run: it counts the tokens)')
     parser.add_argument('--random-weights', action='store_true',
                         help='build the configured architecture without '
                         'loading pretrained weights '
@@ -210,42 +217,116 @@ def synthetic_batch(model, batch_size: int, num_classes: int) -> Dict:
 
 
 # ------------------------------------------------------------- measuring
-def token_counts(model, batch_size: int) -> Dict[str, int]:
-    """Tokens through each tower: the class prompts (one sequence per class,
-    cut at the last EOT), the prompted images and the frozen images."""
-    backbone = model.backbone
-    text_length = int(model.class_tokens.argmax(dim=-1).max()) + 1
-    num_classes = model.class_tokens.shape[0]
-    grid = backbone.clip.visual.grid_size
-    image_tokens = math.prod(grid) + 1  # patches + class token
-    n_ctx = getattr(model.prompt_learner, 'n_ctx', 0)
-    uses_frozen = 'frozen_image' in model.needs
-    counts = dict(
+def trainable_parameters(model) -> int:
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+def training_kind(model) -> str:
+    """How the model learns, read from the model: ``'train_step'`` (it has
+    trainable parameters: forward, backward, optimizer step), ``'fit'``
+    (no trainable parameters but ``fit``: fitted in one go on extracted
+    features, as ``FeatureFitLoop`` does) or ``'none'`` (nothing to learn,
+    e.g. zero-shot CLIP: evaluation only)."""
+    if trainable_parameters(model):
+        return 'train_step'
+    if callable(getattr(model, 'fit', None)) and callable(
+            getattr(model, 'extract_feat', None)):
+        return 'fit'
+    return 'none'
+
+
+def saved_values(model) -> int:
+    """Values of the model's state dict: what its checkpoint holds (the
+    trained or fitted tensors; the frozen CLIP is rebuilt from the
+    config)."""
+    return sum(v.numel() for v in model.state_dict().values()
+               if isinstance(v, torch.Tensor))
+
+
+class TokenCounter:
+    """Count the tokens through each tower while ``active``: the prompted
+    text-tower calls (sequences x length once cut at the last EOT: what
+    this rank really encodes), and the image-tower calls with prompts
+    (image tokens + the layer-0 visual prompt; ``image_tokens_prompted``)
+    and without (the frozen features, or the image tower of a model
+    without visual prompts; ``image_tokens_frozen``). Installed on the
+    backbone's ``encode_text`` / ``encode_image``, so it reads no method."""
+
+    def __init__(self, backbone):
+        self.active = False
+        self.reset()
+        encode_text, encode_image = backbone.encode_text, backbone.encode_image
+        grid = backbone.clip.visual.grid_size
+        image_tokens = math.prod(grid) + 1  # patches + class token
+
+        def counting_text(tokens, prompts=None, ctx_index=None):
+            if self.active and prompts is not None:
+                self.text += tokens.shape[0] * (
+                    int(tokens.argmax(dim=-1).max()) + 1)
+            return encode_text(tokens, prompts, ctx_index)
+
+        def counting_image(images, prompts=None):
+            if self.active:
+                prompts = list(prompts or [])
+                extra = (prompts[0].shape[-2]
+                         if prompts and prompts[0] is not None else 0)
+                tokens = images.shape[0] * (image_tokens + extra)
+                if any(p is not None for p in prompts):
+                    self.image_prompted += tokens
+                else:
+                    self.image_frozen += tokens
+            return encode_image(images, prompts)
+
+        backbone.encode_text = counting_text
+        backbone.encode_image = counting_image
+
+    def reset(self) -> None:
+        self.text = self.image_prompted = self.image_frozen = 0
+
+    @contextlib.contextmanager
+    def counting(self):
+        self.reset()
+        self.active = True
+        try:
+            yield self
+        finally:
+            self.active = False
+
+
+def text_per_image_watch(model) -> Dict[str, bool]:
+    """Record whether the prompt learner's last ``PromptSet`` had
+    image-conditioned text prompts (``text_per_image``)."""
+    seen = {'text_per_image': False}
+    learner = getattr(model, 'prompt_learner', None)
+    if learner is not None:
+        def hook(module, inputs, output):
+            seen['text_per_image'] = bool(
+                getattr(output, 'text_per_image', False))
+        learner.register_forward_hook(hook)
+    return seen
+
+
+def token_counts(model, batch_size: int, counter: 'TokenCounter',
+                 text_per_image: bool) -> Dict[str, int]:
+    """Tokens of the counted pass, and the prompted class-prompt tokens of
+    one step over all classes (one sequence per class, or per class and
+    image when the text prompts depend on the image)."""
+    class_tokens = getattr(model, 'class_tokens', None)
+    prompted = (getattr(model, 'prompt_learner', None) is not None
+                and class_tokens is not None and class_tokens.numel() > 0)
+    text_length = (int(class_tokens.argmax(dim=-1).max()) + 1
+                   if prompted else 0)
+    sequences = class_tokens.shape[0] if prompted else 0
+    if text_per_image:
+        sequences *= batch_size
+    return dict(
+        text_per_image=bool(text_per_image),
         text_length=text_length,
-        text_tokens_per_step=num_classes * text_length,
-        image_tokens_prompted=batch_size * (image_tokens + n_ctx),
-        image_tokens_frozen=batch_size * image_tokens if uses_frozen else 0)
-    counts['image_tokens_per_step'] = (
-        counts['image_tokens_prompted'] + counts['image_tokens_frozen'])
-    return counts
-
-
-def count_text_tokens(model) -> List[int]:
-    """Record the tokens of every prompted text-tower call (sequences x
-    length once cut at the last EOT) in the list returned, as the model
-    runs: what this rank really encodes."""
-    calls: List[int] = []
-    backbone = model.backbone
-    encode = backbone.encode_text
-
-    def counting(tokens, prompts=None, ctx_index=None):
-        if prompts is not None:
-            calls.append(tokens.shape[0] *
-                         (int(tokens.argmax(dim=-1).max()) + 1))
-        return encode(tokens, prompts, ctx_index)
-
-    backbone.encode_text = counting
-    return calls
+        text_tokens_per_step=sequences * text_length,
+        text_tokens_per_rank=counter.text,
+        image_tokens_prompted=counter.image_prompted,
+        image_tokens_frozen=counter.image_frozen,
+        image_tokens_per_step=counter.image_prompted + counter.image_frozen)
 
 
 def baseline_calls(model, batch_size: int,
@@ -295,11 +376,14 @@ def baseline_calls(model, batch_size: int,
 def run_benchmark(args, rank: int = 0, world_size: int = 1) -> Dict:
     """Build, warm up, time and count; returns the results of this process.
 
-    Everything here is per process. With ``world_size > 1`` (a process
-    group must be initialised) the model runs in MMEngine's
-    ``MMDistributedDataParallel`` (gradient all-reduce of the trainable
-    parameters) with the class text encoding sharded over the ranks, and
-    each rank takes ``args.batch_size`` images.
+    What is timed as training is read from the model (:func:`training_kind`):
+    a training step when it has trainable parameters, the fit on the
+    features of the batch for a model fitted in one go (``fit``), nothing
+    otherwise (evaluation only). Everything here is per process. With
+    ``world_size > 1`` (a process group must be initialised) a trainable
+    model runs in MMEngine's ``MMDistributedDataParallel`` (gradient
+    all-reduce of the trainable parameters) with the class text encoding
+    sharded over the ranks, and each rank takes ``args.batch_size`` images.
     """
     from mmengine.registry import init_default_scope
 
@@ -321,11 +405,12 @@ def run_benchmark(args, rank: int = 0, world_size: int = 1) -> Dict:
     init_default_scope(cfg.get('default_scope', 'mmpretrain'))
     torch.manual_seed(0)
     model = build_model(cfg, args.num_classes, device)
-    text_tokens = count_text_tokens(model)
-    optim_wrapper = build_optim_wrapper(model, cfg, args.precision, device)
+    kind = training_kind(model)
+    counter = TokenCounter(model.backbone)
+    prompts_seen = text_per_image_watch(model)
     data = synthetic_batch(model, args.batch_size, args.num_classes)
     runner_model = model
-    if world_size > 1:
+    if world_size > 1 and kind == 'train_step':
         from mmengine.model import MMDistributedDataParallel
         runner_model = MMDistributedDataParallel(
             module=model,
@@ -334,24 +419,55 @@ def run_benchmark(args, rank: int = 0, world_size: int = 1) -> Dict:
     if device.type == 'cuda':
         torch.cuda.reset_peak_memory_stats(device)
 
-    def train_step():
-        with autocast():
-            runner_model.train_step(data, optim_wrapper)
+    if kind == 'train_step':
+        optim_wrapper = build_optim_wrapper(model, cfg, args.precision,
+                                            device)
+
+        def train_step():
+            with autocast():
+                runner_model.train_step(data, optim_wrapper)
+    elif kind == 'fit':
+        notes.append('no trainable parameters: fitted in one go on features '
+                     '(fit_s: features of the batch extracted, then '
+                     'model.fit on them, the same features as validation '
+                     'data); no SGD step')
+
+        def train_step():
+            with torch.no_grad(), autocast():
+                batch = model.data_preprocessor(data, False)
+                features = model.extract_feat(batch['inputs'])
+            labels = torch.cat(
+                [s.gt_label for s in batch['data_samples']]).to(
+                    features.device)
+            model.fit(features, labels, features, labels)
+    else:
+        train_step = None
+        notes.append('no trainable parameters and no fit: evaluation only')
 
     def eval_batch():
         with torch.no_grad(), autocast():
             runner_model.val_step(data)
 
-    model.train()
-    for _ in range(args.warmup):
-        train_step()
-    del text_tokens[:]
-    train_step()  # untimed: count what one training step encodes
-    text_tokens_per_rank = sum(text_tokens)
-    train_times = [time_call(train_step, device) for _ in range(args.repeats)]
+    train_times = []
+    if train_step is not None:
+        model.train()
+        # untimed: the first run counts what one training step encodes
+        with counter.counting():
+            train_step()
+        for _ in range(args.warmup - 1):
+            train_step()
+        train_times = [
+            time_call(train_step, device) for _ in range(args.repeats)
+        ]
+        train_tokens = token_counts(model, args.batch_size, counter,
+                                    prompts_seen['text_per_image'])
 
     model.eval()
-    for _ in range(args.warmup):
+    with counter.counting():  # untimed, the first (cold) evaluation batch
+        eval_batch()
+    eval_tokens = token_counts(model, args.batch_size, counter,
+                               prompts_seen['text_per_image'])
+    for _ in range(args.warmup - 1):
         eval_batch()
     cold_times, steady_times = [], []
     for _ in range(args.repeats):
@@ -362,6 +478,7 @@ def run_benchmark(args, rank: int = 0, world_size: int = 1) -> Dict:
     results = dict(
         config=args.config,
         arch=str(model.backbone.arch),
+        model=type(model).__name__,
         device=str(device),
         precision=args.precision,
         threads=torch.get_num_threads(),
@@ -370,15 +487,23 @@ def run_benchmark(args, rank: int = 0, world_size: int = 1) -> Dict:
         num_classes=args.num_classes,
         repeats=args.repeats,
         warmup=args.warmup,
+        training=kind,
+        trainable_params=trainable_parameters(model),
+        total_params=sum(p.numel() for p in model.parameters()),
+        saved_values=saved_values(model),
         notes=notes)
-    for name, times in (('train_step', train_times),
-                        ('eval_batch', steady_times),
-                        ('eval_batch_cold', cold_times)):
+    timings = [('eval_batch', steady_times), ('eval_batch_cold', cold_times)]
+    if kind != 'none':
+        timings.insert(0, ({'train_step': 'train_step',
+                            'fit': 'fit'}[kind], train_times))
+    for name, times in timings:
         stats = TimingStats.from_times(times)
         results[f'{name}_s'] = stats.median
         results[f'{name}_min_s'] = stats.min
         results[f'{name}_max_s'] = stats.max
-    results['train_images_per_s'] = args.batch_size / results['train_step_s']
+    if kind == 'train_step':
+        results['train_images_per_s'] = (
+            args.batch_size / results['train_step_s'])
     results['eval_images_per_s'] = args.batch_size / results['eval_batch_s']
     results['peak_rss_mb'] = peak_rss_mb()
     if device.type == 'cuda':
@@ -401,16 +526,19 @@ def run_benchmark(args, rank: int = 0, world_size: int = 1) -> Dict:
             results[f'{name}_max_s'] = stats.max
             if not args.no_flops:
                 results[f'{name}_flops'] = count_flops(call)
-    results.update(token_counts(model, args.batch_size))
-    results['text_tokens_per_rank'] = text_tokens_per_rank
+    # tokens of a training step (of an evaluation batch when not trained)
+    results.update(train_tokens if kind == 'train_step' else eval_tokens)
 
     if not args.no_flops:
-        model.train()
-        results['train_step_flops'] = count_flops(train_step)
+        names = ['eval_batch', 'eval_batch_cold']
+        if kind == 'train_step':
+            model.train()
+            results['train_step_flops'] = count_flops(train_step)
+            names.insert(0, 'train_step')
         model.eval()
         results['eval_batch_cold_flops'] = count_flops(eval_batch)
         results['eval_batch_flops'] = count_flops(eval_batch)
-        for name in ('train_step', 'eval_batch', 'eval_batch_cold'):
+        for name in names:
             results[f'{name}_flops_per_s'] = (
                 results[f'{name}_flops'] / results[f'{name}_s'])
         dtype = PRECISIONS[args.precision] or torch.float32
@@ -437,9 +565,10 @@ def format_table(results: Dict) -> str:
     header = (f"{'':<26}{'median s':>10}{'min s':>9}{'max s':>9}"
               f"{'images/s':>10}{'GFLOP':>9}{'GFLOP/s':>9}{'% peak':>8}")
     lines += ['', header, '-' * len(header)]
-    rows = [('training step', 'train_step'),
+    rows = [('training step', 'train_step'), ('fit on batch features', 'fit'),
             ('eval batch (steady)', 'eval_batch'),
             ('eval batch (cold)', 'eval_batch_cold')]
+    rows = [row for row in rows if f'{row[1]}_s' in results]
     if 'baseline_train_step_s' in results:
         rows += [('baseline training step', 'baseline_train_step'),
                  ('baseline eval batch', 'baseline_eval_batch')]
@@ -455,14 +584,25 @@ def format_table(results: Dict) -> str:
             row += f'{results[f"{name}_flops"] / 1e9:>9.1f}{rate / 1e9:>9.1f}'
             row += f'{100 * rate / peak:>7.0f}%'
         lines.append(row)
+    if results['text_length']:
+        per_image = (f" x {results['batch_size']} images"
+                     if results.get('text_per_image') else '')
+        text = (f"text {results['text_tokens_per_step']} per step "
+                f"({results['num_classes']} classes{per_image} x "
+                f"{results['text_length']}, cut at the last EOT), "
+                f"{results['text_tokens_per_rank']} per rank (world size "
+                f"{results['world_size']})")
+    else:
+        text = 'text none per step (no prompted class prompts)'
     lines += [
         '',
-        f"tokens     text {results['text_tokens_per_step']} per step "
-        f"({results['num_classes']} classes x {results['text_length']}, cut "
-        f"at the last EOT), {results['text_tokens_per_rank']} per rank "
-        f"(world size {results['world_size']}); image {results['image_tokens_per_step']} per step "
-        f"({results['image_tokens_prompted']} prompted + "
-        f"{results['image_tokens_frozen']} frozen)",
+        f"tokens     {text}; image {results['image_tokens_per_step']} per "
+        f"step ({results['image_tokens_prompted']} with prompts + "
+        f"{results['image_tokens_frozen']} without)",
+        f"params     {results['trainable_params']:,} trainable of "
+        f"{results['total_params']:,}, checkpoint "
+        f"{results['saved_values']:,} values ({results['model']}; training: "
+        f"{results['training']})",
         f"memory     peak RSS {results['peak_rss_mb']:.0f} MiB"
         + (f", CUDA peak {results['peak_cuda_mb']:.0f} MiB"
            if 'peak_cuda_mb' in results else ''),
@@ -491,8 +631,9 @@ def combine_ranks(per_rank: List[Dict]) -> Dict:
     for key in results:
         if key.endswith('_s') or key.startswith('peak_'):
             results[key] = max(r[key] for r in per_rank)
-    results['train_images_per_s'] = (
-        results['batch_size'] * len(per_rank) / results['train_step_s'])
+    if 'train_step_s' in results:
+        results['train_images_per_s'] = (
+            results['batch_size'] * len(per_rank) / results['train_step_s'])
     results['eval_images_per_s'] = (
         results['batch_size'] * len(per_rank) / results['eval_batch_s'])
     results['text_tokens_per_rank'] = max(

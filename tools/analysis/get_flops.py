@@ -2,15 +2,22 @@
 """Inference FLOPs and trainable / total parameters of a config's model.
 
 The paper's Table 8 compares methods by test-time GFLOPs and the number of
-learned parameters. A prompt-learned CLIP classifies a batch in two parts:
+learned parameters. A CLIP classifier of this plugin (any method)
+classifies a batch in parts:
 
 * the text tower over the ``C`` class prompts (once per class list for
   pure learners, whose class features are cached during an evaluation;
   every batch for learners that are not pure, e.g.
-  ``HiCroPLOfficialPromptLearner``);
-* the prompt learner (LKPs and mappers), every batch;
-* per image: the prompted image tower, the frozen image tower (HiCroPL
-  fuses frozen features) and the logits.
+  ``HiCroPLOfficialPromptLearner``; every image when the class prompts
+  depend on the image, e.g. CoCoOp's; never for frozen class features, e.g.
+  zero-shot CLIP's, computed once per class list);
+* the prompt learner, every batch;
+* per image: the image towers (prompted, and frozen when some part needs
+  the frozen features) and the logits; ``per_image_gflops`` is what one
+  more image adds to a batch, the number the model zoo lists.
+
+A model without trainable parameters that is fitted on features
+(``fit``, e.g. the linear probe) is fitted on random features first.
 
 All are measured by running the model (``predict`` mode, no gradient) under
 ``torch.utils.flop_counter.FlopCounterMode`` (one multiply-add = 2 FLOPs;
@@ -71,7 +78,12 @@ def parse_args(argv=None):
 
 
 def build_model(cfg: Config, random_weights: bool, num_classes: int):
-    """The config's model on ``num_classes`` synthetic classes (eval)."""
+    """The config's model on ``num_classes`` synthetic classes (eval).
+
+    A model fitted in one go on features (``fit``, e.g. the linear probe)
+    is fitted on random features first (one per class, its ``C`` as
+    configured), so that it can predict; its parameter count and FLOPs do
+    not depend on what it was fitted on."""
     import projects.hicropl  # noqa: F401
     from mmpretrain.registry import MODELS
     model_cfg = cfg.model.copy()
@@ -85,8 +97,20 @@ def build_model(cfg: Config, random_weights: bool, num_classes: int):
         model_cfg.class_text = dict(type='TemplateTextEmbeddings')
         notes.append(f'description file {descriptions!r} not found: frozen '
                      'class text from a template (not part of inference).')
-    model_cfg.classnames = [f'class {i}' for i in range(num_classes)]
-    return MODELS.build(model_cfg).eval(), notes
+    model = MODELS.build(model_cfg)
+    model.set_classnames([f'class {i}' for i in range(num_classes)])
+    if not any(p.requires_grad for p in model.parameters()) and callable(
+            getattr(model, 'fit', None)):
+        generator = torch.Generator().manual_seed(0)
+        size = model.backbone.image_size
+        size = (size, size) if isinstance(size, int) else tuple(size)
+        with torch.no_grad():
+            dim = model.eval().extract_feat(torch.zeros(1, 3, *size)).shape[-1]
+        features = torch.randn(num_classes, dim, generator=generator)
+        labels = torch.arange(num_classes)
+        model.fit(features, labels, features, labels)
+        notes.append('fitted on random features (one per class) to predict.')
+    return model.eval(), notes
 
 
 def parameter_counts(model) -> Dict[str, int]:
@@ -99,6 +123,9 @@ def parameter_counts(model) -> Dict[str, int]:
     counts['trainable'] = sum(
         p.numel() for p in model.parameters() if p.requires_grad)
     counts['total'] = sum(p.numel() for p in model.parameters())
+    # what a checkpoint holds (trained or fitted tensors; no frozen CLIP)
+    counts['saved'] = sum(v.numel() for v in model.state_dict().values()
+                          if isinstance(v, torch.Tensor))
     return counts
 
 
@@ -107,27 +134,40 @@ def inference_flops(model, batch_size: int) -> Dict[str, float]:
 
     Returns:
         dict: ``batch_gflops`` (everything, cold text cache),
-        ``text_gflops`` (text tower over the class prompts: once per class
-        list for pure learners), ``prompt_learner_gflops`` (every batch) and
-        ``per_image_gflops`` (image towers and logits).
+        ``per_image_gflops`` (what each image adds: the FLOPs of a batch of
+        ``batch_size + 1`` images minus those of ``batch_size``, i.e. the
+        image towers and logits, and the text tower too when the class
+        prompts depend on the image), ``text_gflops`` (text tower over the
+        class prompts, once per class list for pure learners; 0 without
+        prompted class prompts or when they depend on the image) and
+        ``prompt_learner_gflops`` (the prompt learner, when it reads no
+        frozen features; else 0: it runs per image).
     """
     from projects.hicropl.utils import count_flops
     size = model.backbone.image_size
     size = (size, size) if isinstance(size, int) else tuple(size)
-    images = torch.zeros(batch_size, 3, *size)
-    learner = model.prompt_learner
-    with torch.no_grad():
-        prompts = count_flops(learner)
-        text_prompts = learner().text
-        text = count_flops(lambda: model.backbone.encode_text(
-            model.class_tokens, text_prompts))
+
+    def predict_flops(num_images: int) -> float:
+        images = torch.zeros(num_images, 3, *size)
         model.train().eval()  # empty the per-evaluation text cache
-        batch = count_flops(lambda: model(images, mode='predict'))
+        return count_flops(lambda: model(images, mode='predict'))
+
+    learner = getattr(model, 'prompt_learner', None)
+    prompts = text = 0
+    with torch.no_grad():
+        batch = predict_flops(batch_size)
+        per_image = predict_flops(batch_size + 1) - batch
+        if learner is not None and not learner.needs:
+            prompts = count_flops(learner)
+            prompt_set = learner()
+            if not prompt_set.text_per_image:
+                text = count_flops(
+                    lambda: model.encode_class_prompts(prompt_set))
     return dict(
         batch_gflops=batch / 1e9,
         text_gflops=text / 1e9,
         prompt_learner_gflops=prompts / 1e9,
-        per_image_gflops=(batch - text - prompts) / batch_size / 1e9)
+        per_image_gflops=per_image / 1e9)
 
 
 def main(argv=None) -> Dict:
@@ -146,14 +186,16 @@ def main(argv=None) -> Dict:
     print(split)
     rows = (('batch (class prompts + prompts + images)', 'batch_gflops'),
             ('  text tower over the class prompts', 'text_gflops'),
-            ('  prompt learner (LKPs + mappers)', 'prompt_learner_gflops'),
-            ('  per image (both image towers, logits)', 'per_image_gflops'))
+            ('  prompt learner', 'prompt_learner_gflops'),
+            ('  per image (image towers, logits)', 'per_image_gflops'))
     for label, key in rows:
         print(f'{label:<44}{flops[key]:>14.4f} GFLOPs')
     print(split)
     for part, num in params.items():
-        label = part if part in ('trainable', 'total') else f'  {part}'
-        print(f'{label + " parameters":<44}{num:>16,}')
+        label = {'saved': 'checkpoint values (trained or fitted)'}.get(
+            part, (part if part in ('trainable', 'total') else f'  {part}')
+            + ' parameters')
+        print(f'{label:<44}{num:>16,}')
     print(split)
     for note in notes:
         print('Note:', note)
