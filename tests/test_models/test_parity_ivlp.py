@@ -13,41 +13,28 @@ import os.path as osp
 
 import pytest
 import torch
-from mmengine.optim import build_optim_wrapper
 
 import projects.hicropl  # noqa: F401
-from mmpretrain.registry import MODELS
-from mmpretrain.structures import DataSample
 from projects.hicropl.models.prompt_learners.ivlp_names import ivlp_official_to_ours
-from projects.hicropl.testing import (ReferenceCase, find_baseline_cases, recipe_arch,
-                                      recipe_state_dict)
+from projects.hicropl.testing import (ArrayChecker, ReferenceCase, build_baseline_model,
+                                      case_inputs, check_learner_config, check_text_prompts,
+                                      find_baseline_cases, missing_cases_message,
+                                      run_baseline_parity)
 
 CASES = find_baseline_cases('IVLP')
 
 
 def build_case_model(case: ReferenceCase, tmp_path) -> torch.nn.Module:
-    weights = osp.join(tmp_path, 'tiny_clip_openai_format.pt')
-    torch.save(recipe_state_dict(case.recipe), weights)
     cfg = case.config['TRAINER.IVLP']
-    model = MODELS.build(
-        dict(
-            type='PromptCLIPClassifier',
-            backbone=dict(type='PromptedCLIP', arch=recipe_arch(case.recipe), pretrained=weights),
-            prompt_learner=dict(
-                type='IVLPPromptLearner',
-                n_ctx_text=cfg['N_CTX_TEXT'],
-                n_ctx_vision=cfg['N_CTX_VISION'],
-                ctx_init=cfg['CTX_INIT'],
-                text_depth=cfg['PROMPT_DEPTH_TEXT'],
-                vision_depth=cfg['PROMPT_DEPTH_VISION']),
-            head=dict(type='CosineHead'),
-            losses=[dict(type='LogitsLoss')],
-            classnames=case.meta['classnames']))
-    with torch.no_grad():
-        params = dict(model.named_parameters())
-        for name, value in case.learner_recipe().items():
-            params[ivlp_official_to_ours(name)].copy_(torch.from_numpy(value))
-    return model
+    return build_baseline_model(
+        case, tmp_path,
+        dict(type='IVLPPromptLearner',
+             n_ctx_text=cfg['N_CTX_TEXT'],
+             n_ctx_vision=cfg['N_CTX_VISION'],
+             ctx_init=cfg['CTX_INIT'],
+             text_depth=cfg['PROMPT_DEPTH_TEXT'],
+             vision_depth=cfg['PROMPT_DEPTH_VISION']),
+        name_map=ivlp_official_to_ours)
 
 
 @pytest.mark.parity
@@ -56,80 +43,30 @@ def test_ivlp_parity(folder, tmp_path, one_torch_thread):
     case = ReferenceCase(folder)
     assert case.method == 'IVLP'
     model = build_case_model(case, tmp_path)
-    learner = model.prompt_learner
     # authors' name -> our parameter, for every learnable tensor of theirs
     theirs = case.meta['learnable_parameter_names']
     ours = {n: p for n, p in model.named_parameters() if p.requires_grad}
     trainable = {name: ours[ivlp_official_to_ours(name)] for name in theirs}
     assert len(set(map(id, trainable.values()))) == len(ours) == len(theirs)
-    if case.config.get('n_ctx_used') is not None:
-        assert learner.n_ctx == case.config['n_ctx_used']
-    if case.config.get('prompt_prefix') is not None:
-        assert learner.prompt_prefix == case.config['prompt_prefix']
-    errors, checked = [], set()
-
-    def check(key, got):
-        checked.add(key)
-        problem = case.mismatch(key, got)
-        if problem:
-            errors.append(problem)
+    check_learner_config(case, model.prompt_learner, optional=True)
+    check = ArrayChecker(case)
 
     check('tokenized_prompts', model.class_tokens)
-    images = torch.from_numpy(case['images'])
-    labels = torch.from_numpy(case['labels'])
-    check('images', images)
-    check('labels', labels)
-    samples = [DataSample().set_gt_label(int(label)) for label in labels]
+    images, samples = case_inputs(case, check)
 
-    opt = case.meta['optimizer']
-    optim_wrapper = build_optim_wrapper(
-        model,
-        dict(optimizer=dict(type='SGD', lr=opt['lr'], momentum=opt['momentum'],
-                            weight_decay=opt['weight_decay'], dampening=opt['dampening'],
-                            nesterov=opt['nesterov'], foreach=False)))
-    model.train()
-    for step in range(1, opt['steps'] + 1):
-        s = f'step{step}'
-        out = model.forward_features(images)
-        losses = model.compute_losses(out, samples)
-        assert set(losses) == {'loss_ce'}
-        total = sum(losses.values())
-        check(f'{s}/loss', total)
-        check(f'{s}/logits', out.logits)
-        check(f'{s}/image_features_raw', out.image_raw)
-        check(f'{s}/text_features_raw', out.text_raw)
-        check(f'{s}/image_features', out.image)
-        check(f'{s}/text_features', out.text)
+    def on_train_step(step, out, losses):
         if step == 1:
-            length = case['step1/text_prompts'].shape[1]
-            with torch.no_grad():
-                embeds = model.backbone.embed_text(model.class_tokens, learner().text[0])
-            check('step1/text_prompts', embeds[:, :length])
-        optim_wrapper.zero_grad()
-        optim_wrapper.backward(total)
-        if step == 1:
-            for name, param in trainable.items():
-                check(f'step1/grad/{name}', param.grad)
-        optim_wrapper.step()
+            check_text_prompts(case, check, model)
 
-    for name, param in trainable.items():
-        check(f'final/{name}', param)
-
-    model.eval()
-    with torch.no_grad():
-        for j in (1, 2):
-            out = model.forward_features(images)
-            check(f'eval{j}/logits', out.logits)
-            check(f'eval{j}/image_features_raw', out.image_raw)
-            check(f'eval{j}/text_features_raw', out.text_raw)
-    assert not errors, '\n'.join(errors)
-    assert checked == set(case.arrays), sorted(set(case.arrays) ^ checked)
+    run_baseline_parity(case, model, check, images, samples, trainable,
+                        on_train_step=on_train_step)
+    check.assert_all_passed()
 
 
 @pytest.mark.parity
 def test_ivlp_cases_found():
     """The shared reference folder must provide IVLP cases (no silent pass)."""
-    assert CASES, 'no IVLP case found in ../shared/reference/baselines'
+    assert CASES, missing_cases_message('IVLP')
 
 
 def test_official_names():
