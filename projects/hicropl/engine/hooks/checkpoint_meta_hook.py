@@ -94,6 +94,9 @@ class CheckpointMetaHook(Hook):
         saved = checkpoint.get('meta') or {}
         current = checkpoint_meta(self._model(runner))
         logger = MMLogger.get_current_instance()
+        fixes = dict(
+            backbone='model.backbone.arch / model.backbone.pretrained',
+            prompt_learner='model.prompt_learner.type')
         for key, what in (('backbone', 'backbone (arch, pretrained)'),
                           ('prompt_learner', 'prompt learner')):
             if saved.get(key) and current.get(key) and \
@@ -101,9 +104,6 @@ class CheckpointMetaHook(Hook):
                 logger.warning(
                     f'The checkpoint was trained with the {what} '
                     f'{saved[key]!r}, the model is built with '
-                    f'{current[key]!r}: set them as recorded (e.g. '
-                    '--cfg-options model.prompt_learner.type='
-                    'HiCroPLOfficialPromptLearner for converted checkpoints '
-                    'of the authors\' code), '
-                    'unless they are the same (e.g. the same CLIP file in '
-                    'another folder).')
+                    f'{current[key]!r}: set {fixes[key]} as recorded '
+                    '(--cfg-options), unless they are the same (e.g. the '
+                    'same CLIP file in another folder).')
