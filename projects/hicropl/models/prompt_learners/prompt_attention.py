@@ -67,10 +67,12 @@ class PromptCrossAttention(nn.Module):
         if len(sources) != len(self.keys):
             raise ValueError(f'{len(self.keys)} source groups expected, got '
                              f'{len(sources)}.')
-        prompt, *sources = _common_batch([prompt, *sources])
         query = self.query(self.norm(prompt))  # shape = [(B,) n, W]
-        key = torch.cat([f(s) for f, s in zip(self.keys, sources)], dim=-2)
-        value = torch.cat([f(s) for f, s in zip(self.values, sources)],
+        # Map first, then broadcast (module inputs stay un-expanded).
+        key = torch.cat(_common_batch(
+            [f(s) for f, s in zip(self.keys, sources)]), dim=-2)
+        value = torch.cat(_common_batch(
+            [f(s) for f, s in zip(self.values, sources)]),
                           dim=-2)  # shape = [(B,) m, W]
         scores = query @ key.transpose(-1, -2) / math.sqrt(self.width)
         weights = scores.softmax(dim=-1)  # shape = [(B,) n, m]
