@@ -436,7 +436,8 @@ class PromptCLIPClassifier(BaseClassifier):
         image = self.backbone.encode_image(inputs, prompts.visual)
         return self.head(
             Features(image_raw=image, text_raw=text,
-                     logit_scale=self.backbone.logit_scale, **frozen))
+                     logit_scale=self.backbone.logit_scale,
+                     learner_aux=prompts.aux, **frozen))
 
     def extract_feat(self, inputs: torch.Tensor) -> torch.Tensor:
         """Final normalised image features ``[B, D]``, as :meth:`predict`

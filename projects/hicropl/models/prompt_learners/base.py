@@ -1,6 +1,6 @@
 """What every prompt learner gives the prompted CLIP towers."""
 from dataclasses import dataclass, field
-from typing import List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence
 
 import torch
 from mmengine.model import BaseModule
@@ -24,10 +24,14 @@ class PromptSet:
             ``[B, n, W_v]``; appended after the image tokens.
         text_per_image (bool): The text prompts depend on the image: the class
             prompts are encoded once per image (``[B, C, D]`` features).
+        aux (dict[str, Tensor]): Further outputs of the learner that its own
+            loss parts read (``Features.learner_aux``), e.g. HISF's fused
+            prompts mapped to the label space; empty for most learners.
     """
     text: List[Optional[torch.Tensor]] = field(default_factory=list)
     visual: List[Optional[torch.Tensor]] = field(default_factory=list)
     text_per_image: bool = False
+    aux: Dict[str, torch.Tensor] = field(default_factory=dict)
 
 
 class BasePromptLearner(BaseModule):

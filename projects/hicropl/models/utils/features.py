@@ -1,6 +1,6 @@
 """The features of one forward, as heads and losses read them."""
-from dataclasses import dataclass
-from typing import Optional
+from dataclasses import dataclass, field
+from typing import Dict, Optional
 
 import torch
 
@@ -31,6 +31,8 @@ class Features:
         image (Tensor, optional): Final image features (set by the head).
         text (Tensor, optional): Final class features (set by the head).
         logits (Tensor, optional): ``[B, C]`` (set by the head).
+        learner_aux (dict[str, Tensor]): The prompt learner's further
+            outputs for its loss parts (``PromptSet.aux``).
     """
     image_raw: torch.Tensor
     text_raw: torch.Tensor
@@ -41,6 +43,7 @@ class Features:
     image: Optional[torch.Tensor] = None
     text: Optional[torch.Tensor] = None
     logits: Optional[torch.Tensor] = None
+    learner_aux: Dict[str, torch.Tensor] = field(default_factory=dict)
 
 
 def cosine_logits(image: torch.Tensor, text: torch.Tensor,

@@ -1,0 +1,12 @@
+# HISF 16-shot classification on food101: all classes, 16 shot(s) per
+# class. Schedule: HISF preprint Sec. 4.1 (SGD lr 0.0035, batch 4, 50 epochs).
+_base_ = [
+    '../../_base_/models/hisf_vit-b16.py',
+    '../../_base_/protocols/fewshot.py',
+    '../../_base_/datasets/food101.py',
+    '../../_base_/schedules/hisf_ep50_bs4.py',
+]
+
+train_dataloader = dict(batch_size=4, dataset=dict(num_shots=16))
+val_dataloader = dict(dataset=dict(num_shots=16))
+test_dataloader = dict(dataset=dict(num_shots=16))
