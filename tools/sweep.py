@@ -292,9 +292,11 @@ def command(run: Run, status: str, options: Sequence[str] = ()) -> List[str]:
 
 
 def subprocess_runner(cmd: List[str], env: Dict[str, str], log: str) -> int:
-    """Run ``cmd``, its output appended to ``log``; the exit status."""
-    os.makedirs(osp.dirname(log), exist_ok=True)
+    """Run ``cmd``, its command line and output appended to ``log``; the
+    exit status."""
     with open(log, 'a', encoding='utf-8') as f:
+        f.write('$ ' + ' '.join(cmd) + '\n')
+        f.flush()
         return subprocess.call(cmd, env=env, stdout=f,
                                stderr=subprocess.STDOUT)
 
@@ -336,8 +338,13 @@ def execute(runs: List[Run], gpus: int = 0,
             print(f'[{status}] {run.name}'
                   + (f' on GPU {device}' if device is not None else ''),
                   flush=True)
-            code = runner(command(run, status, options), env,
-                          osp.join(run.work_dir, 'sweep.log'))
+            os.makedirs(run.work_dir, exist_ok=True)
+            try:
+                code = runner(command(run, status, options), env,
+                              osp.join(run.work_dir, 'sweep.log'))
+            except Exception as err:  # the runner itself broke: next run
+                print(f'{type(err).__name__}: {err}', flush=True)
+                code = -1
             with lock:
                 summary['ran' if code == 0 else 'failed'].append(run.name)
             if code:
