@@ -13,7 +13,8 @@ in-process, with the same options) the checkpoint the protocol selects:
 A config that lists ``eval_targets`` (the cross-dataset source config) is
 then tested with every target config and the same checkpoint, without
 retraining. A config without training (zero-shot CLIP: no ``train_cfg`` or
-no ``train_dataloader``) is tested without a checkpoint. Finally ``results.json`` is written into the work directory for
+no ``train_dataloader``) is tested without a checkpoint. Finally
+``results.json`` is written into the work directory for
 ``tools/analysis/report.py``.
 
 Examples::

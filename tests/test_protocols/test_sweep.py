@@ -137,6 +137,7 @@ def test_gpus_run_at_once_each_on_its_own_device(tmp_path):
     assert len(summary['ran']) == 5
 
 
+@pytest.mark.e2e
 def test_sweep_restarts_only_missing_runs_and_resumes(tmp_path, one_torch_thread, monkeypatch):
     # config text as plain `key = repr(value)` lines instead of slow yapf formatting
     monkeypatch.setattr(Config, 'pretty_text', property(lambda self: '\n'.join(
@@ -151,7 +152,8 @@ def test_sweep_restarts_only_missing_runs_and_resumes(tmp_path, one_torch_thread
         write_tiny_config(configs / 'hicropl' / 'base2novel' / f'{name}.py',
                           CONFIGS / 'base2novel' / 'dtd.py', data,
                           demo_descriptions(tmp_path / 'alpha'), max_epochs=1, with_val=False,
-                          extra="test_checkpoint = 'last'\nval_dataloader = None\nval_cfg = None\nval_evaluator = None")
+                          extra='test_checkpoint = "last"\nval_dataloader = None\n'
+                                'val_cfg = None\nval_evaluator = None')
     zero_shot_config(configs / 'zsclip' / 'base2novel' / 'alpha.py', alpha)
     work = tmp_path / 'work_dirs'
     common = ['--protocol', 'base2novel', '--seeds', '1', '--configs-root', str(configs),
