@@ -12,7 +12,9 @@ in-process, with the same options) the checkpoint the protocol selects:
 
 A config that lists ``eval_targets`` (the cross-dataset source config) is
 then tested with every target config and the same checkpoint, without
-retraining. Finally ``results.json`` is written into the work directory for
+retraining. A config without training (zero-shot CLIP: no ``train_cfg`` or
+no ``train_dataloader``) is tested without a checkpoint. Finally
+``results.json`` is written into the work directory for
 ``tools/analysis/report.py``.
 
 Examples::
@@ -183,13 +185,24 @@ def effective_seed(cfg: Config, seed: Optional[int] = None) -> int:
 
 def default_setting(cfg: Config) -> str:
     """The config's ``setting``, else the prompt learner's type without the
-    ``PromptLearner`` suffix (e.g. ``HiCroPL``, ``HiCroPLOfficial``)."""
+    ``PromptLearner`` suffix (e.g. ``HiCroPL``, ``HiCroPLOfficial``), with
+    the config's ``ablation`` name in brackets when it has one."""
     if cfg.get('setting'):
         return str(cfg.setting)
     model = cfg.get('model', {})
     learner = model.get('prompt_learner', None) or {}
     name = str(learner.get('type', model.get('type', 'model')))
-    return name.replace('PromptLearner', '') or name
+    name = name.replace('PromptLearner', '') or name
+    if cfg.get('ablation', None):
+        name = f'{name} [{cfg.ablation}]'
+    return name
+
+
+def trains(cfg: Config) -> bool:
+    """Whether the config trains (zero-shot configs set no train loop or
+    no train dataloader: they are tested without a checkpoint)."""
+    return bool(cfg.get('train_cfg', None)) and bool(
+        cfg.get('train_dataloader', None))
 
 
 def default_work_dir(config: str, seed: int) -> str:
@@ -286,7 +299,8 @@ def main(argv=None) -> Dict:
     if args.amp:
         shared.append('--amp')
 
-    if not args.test_only:
+    training = trains(cfg)
+    if not args.test_only and training:
         train_argv = [args.config, '--work-dir', work_dir, *shared]
         if args.resume:
             train_argv.append('--resume')
@@ -299,13 +313,16 @@ def main(argv=None) -> Dict:
 
     if args.checkpoint:
         checkpoint, selection = osp.abspath(args.checkpoint), 'given'
+    elif not training:  # zero-shot: nothing trained, nothing to load
+        checkpoint, selection = None, 'none'
     else:
         selection = 'last' if args.last else cfg.get('test_checkpoint',
                                                      'best')
         checkpoint = select_checkpoint(work_dir, selection)
 
     def test(config: str, test_work_dir: str, opts: List[str]) -> Dict:
-        test_argv = [config, checkpoint, '--work-dir', test_work_dir, *shared]
+        test_argv = [config, *([checkpoint] if checkpoint else []),
+                     '--work-dir', test_work_dir, *shared]
         if opts:
             test_argv += ['--cfg-options', *opts]
         metrics = test_tool.main(test_argv)
@@ -339,19 +356,22 @@ def main(argv=None) -> Dict:
                 metrics=test(target, osp.join(work_dir, 'targets', stem),
                              target_options)))
 
-    train_dataset = _inner_dataset(dict(cfg.train_dataloader.dataset))
+    data = cfg.train_dataloader if training else cfg.test_dataloader
+    train_dataset = _inner_dataset(dict(data.dataset))
     record = dict(
         protocol=protocol,
         setting=args.setting or default_setting(cfg),
-        dataset=dataset_name(cfg.train_dataloader.dataset),
+        dataset=dataset_name(data.dataset),
         num_shots=int(train_dataset.get('num_shots', 0)),
         seed=seed,
         config=args.config,
         work_dir=osp.abspath(work_dir),
-        checkpoint=osp.basename(checkpoint),
+        checkpoint=osp.basename(checkpoint) if checkpoint else None,
         selection=selection,
-        epoch=checkpoint_epoch(checkpoint),
+        epoch=checkpoint_epoch(checkpoint) if checkpoint else None,
         evaluations=evaluations)
+    if cfg.get('ablation', None):
+        record['ablation'] = str(cfg.ablation)
     if is_main_process():
         path = write_results(work_dir, record, cfg)
         print(f'Results of {len(evaluations)} evaluation(s) written to '

@@ -15,6 +15,12 @@ given work directories, averages each entry over seeds and writes, into
 * ``fewshot.{md,csv}``: accuracy per dataset and K (Table 14) + average;
 * ``fewshot.png`` (accuracy vs K per dataset and average, Fig. 3) and
   ``base_novel.png`` (base / novel bars per dataset);
+* ``ablation_<table>.{md,csv}`` and ``ablations.md``: the HiCroPL ablation
+  tables (paper Tables 4-7, 11-13, Fig. 4) in the paper's layout (Base /
+  Novel / HM averaged over the datasets the ablation runs cover), when
+  runs of ``configs/hicropl/ablations`` are present. The paper's default
+  row is the plain HiCroPL base-to-novel run; ablation runs are kept out of
+  the other tables;
 * ``report.md``: all tables.
 
 Missing runs are never dropped silently: an entry with some seeds missing
@@ -57,6 +63,8 @@ if REPO_ROOT not in sys.path:
 
 from projects.hicropl.evaluation.metrics.base_novel import \
     harmonic_mean  # noqa: E402
+from projects.hicropl.evaluation.ablations import \
+    ABLATION_TABLES  # noqa: E402
 from projects.hicropl.evaluation.results import (find_results,  # noqa: E402
                                                  load_results,
                                                  random_weights)
@@ -416,6 +424,64 @@ def table_fewshot(runs, seeds, datasets, shots) -> Table:
     return table
 
 
+# The setting of the runs that fill the paper's default ablation rows.
+ABLATION_DEFAULT_SETTING = 'HiCroPL'
+
+
+def ablation_tables(runs, seeds) -> 'OrderedDict[str, Table]':
+    """The HiCroPL ablation tables that have at least one ablation run.
+
+    Rows in the paper's order (:data:`ABLATION_TABLES`); columns Base /
+    Novel / HM, each the mean over the datasets of the table's ablation
+    runs (per dataset the mean over seeds), HM of the mean base and novel
+    as in Table 1. The default row reads the plain HiCroPL runs.
+    """
+    b2n = [r for r in runs if r['protocol'] == 'base2novel']
+    tables = OrderedDict()
+    for table_id, (title, rows) in ABLATION_TABLES.items():
+        names = {name for _, name in rows if name}
+        mine = [r for r in b2n if r.get('ablation') in names]
+        if not mine:
+            continue
+        datasets = _ordered(PAPER_DATASETS, [r['dataset'] for r in mine])
+        datasets = [d for d in datasets if any(r['dataset'] == d
+                                               for r in mine)]
+        table = Table(f'ablation_{table_id}', title, ['Base', 'Novel', 'HM'])
+        for label, name in rows:
+            row_runs = [r for r in b2n if r.get('ablation') == name] \
+                if name else [r for r in b2n if not r.get('ablation') and
+                              r['setting'] == ABLATION_DEFAULT_SETTING]
+            per = {'base': [], 'novel': []}
+            for dataset in datasets:
+                for key in per:
+                    values, marks = {}, ''
+                    for run in row_runs:
+                        if run['dataset'] != dataset:
+                            continue
+                        for ev in run['evaluations']:
+                            metric = B2N_METRICS[key]
+                            if ev['role'] == 'test' and metric in ev['metrics']:
+                                values[run['seed']] = float(ev['metrics'][metric])
+                                marks += run_marks(run)
+                    entry = Entry.from_seeds(values, seeds, marks)
+                    per[key].append(entry)
+                missing = _missing_text(name or ABLATION_DEFAULT_SETTING,
+                                        display(dataset), per['base'][-1])
+                if missing:
+                    table.missing_runs.append(missing)
+            base, novel = Entry.average(per['base']), Entry.average(
+                per['novel'])
+            table.add(label, 'Base', base)
+            table.add(label, 'Novel', novel)
+            table.add(label, 'HM', Entry.derived(
+                [base, novel], lambda v: harmonic_mean(*v)))
+        table.notes.append(
+            'Mean over ' + ', '.join(display(d) for d in datasets) +
+            '; HM of the mean base and mean novel accuracy.')
+        tables[table_id] = table
+    return tables
+
+
 # ---------------------------------------------------------------------------
 # Plots
 
@@ -617,7 +683,11 @@ def main(argv=None) -> Dict[str, Table]:
         raise SystemExit(f'No results.json under {args.work_dirs}: run '
                          f'tools/run_protocol.py first.')
     runs = collect(paths)
-    tables = build_report(runs, args.seeds, args.shots, args.only_found)
+    main_runs = [r for r in runs if not r.get('ablation')]
+    tables = build_report(main_runs, args.seeds, args.shots,
+                          args.only_found)
+    ablations = ablation_tables(runs, sorted(args.seeds or {
+        r['seed'] for r in runs if r['protocol'] == 'base2novel'}))
     os.makedirs(args.out_dir, exist_ok=True)
     parts = [f'# Results ({len(runs)} runs)\n',
              'Expected seeds: ' + (' '.join(map(str, args.seeds))
@@ -626,6 +696,13 @@ def main(argv=None) -> Dict[str, Table]:
     for table in tables.values():
         table.write(args.out_dir)
         parts.append(table.markdown())
+    if ablations:
+        parts.append('## HiCroPL ablations\n')
+        for table in ablations.values():
+            table.write(args.out_dir)
+            parts.append(table.markdown())
+        with open(osp.join(args.out_dir, 'ablations.md'), 'w') as f:
+            f.write('\n'.join(t.markdown() for t in ablations.values()))
     parts.append(runs_markdown(runs))
     if 'table1' in tables:
         plot_base_novel(tables['table1'], tables['table1'].settings,
@@ -642,7 +719,9 @@ def main(argv=None) -> Dict[str, Table]:
     with open(osp.join(args.out_dir, 'report.md'), 'w') as f:
         f.write('\n'.join(parts))
     print(f'{len(runs)} runs -> {args.out_dir}: '
-          f'{", ".join(t.name for t in tables.values())}')
+          f'{", ".join(t.name for t in tables.values())}'
+          + ''.join(f', {t.name}' for t in ablations.values()))
+    tables.update(ablations)
     return tables
 
 

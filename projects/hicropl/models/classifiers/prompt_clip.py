@@ -397,7 +397,8 @@ class PromptCLIPClassifier(BaseClassifier):
 
         Returns:
             dict: ``frozen_image`` ``[B, D]`` (unit norm), ``frozen_text``
-            ``[C, D]`` (unit norm), ``zero_shot_logits`` ``[B, C]``, each
+            ``[C, D]`` (unit norm; drawn anew each training step when the
+            class text is ``per_step``), ``zero_shot_logits`` ``[B, C]``, each
             only when needed.
         """
         out = {}
@@ -405,6 +406,11 @@ class PromptCLIPClassifier(BaseClassifier):
             out['frozen_image'] = self.frozen_image_features(inputs)
         if 'frozen_text' in self.needs:
             out['frozen_text'] = self.frozen_text_features
+            if self.training and getattr(self.class_text, 'per_step', False):
+                # e.g. one random description per class and step
+                out['frozen_text'] = self.class_text.draw(
+                    self.backbone, self.classnames).to(
+                        self.frozen_text_features)
         if 'zero_shot_logits' in self.needs:
             out['zero_shot_logits'] = self.backbone.logit_scale.exp() * (
                 out['frozen_image'] @ out['frozen_text'].t())

@@ -44,6 +44,61 @@ class LayerKnowledgeProxy(nn.Module):
         return self.ln_2(query + attended)
 
 
+class MeanProxy(nn.Module):
+    """Equal-weight proxy (paper Table 7, "averaging"): the mean of the
+    layer's ``m`` prompts; no parameters.
+
+    Args:
+        dim (int): Width of the prompts (unused; the signature of the other
+            proxies).
+    """
+
+    def __init__(self, dim: int):
+        super().__init__()
+
+    def forward(self, prompts: torch.Tensor) -> torch.Tensor:
+        """Summarise prompts ``[m, dim]`` into their mean ``[1, dim]``."""
+        return prompts.mean(dim=0, keepdim=True)
+
+
+class MLPProxy(nn.Module):
+    """Two-layer MLP proxy (paper Table 7, "MLP"): a token-mixing MLP
+    fuses the layer's ``m`` prompts into one token,
+    ``p = W_2 act(W_1 P^T + b_1) + b_2`` with ``W_1`` ``[m, m]`` and
+    ``W_2`` ``[1, m]`` acting along the prompt axis (each channel is a
+    learned, input-dependent mix of the ``m`` prompts).
+
+    Args:
+        dim (int): Width of the prompts (unused by the token mixing).
+        num_prompts (int): ``m``, the prompts per layer.
+    """
+
+    def __init__(self, dim: int, num_prompts: int):
+        super().__init__()
+        self.fc_1 = nn.Linear(num_prompts, num_prompts)
+        self.act = nn.GELU()
+        self.fc_2 = nn.Linear(num_prompts, 1)
+
+    def forward(self, prompts: torch.Tensor) -> torch.Tensor:
+        """Fuse prompts ``[m, dim]`` into one token ``[1, dim]``."""
+        mixed = self.fc_2(self.act(self.fc_1(prompts.t())))  # [dim, 1]
+        return mixed.t()
+
+
+# Proxy kinds of HiCroPLPromptLearner (paper Table 7).
+PROXIES = ('lkp', 'mean', 'mlp')
+
+
+def build_proxy(kind: str, dim: int, num_heads: int,
+                num_prompts: int) -> nn.Module:
+    """A layer proxy ``[m, dim] -> [1, dim]`` of the given kind."""
+    if kind == 'lkp':
+        return LayerKnowledgeProxy(dim, num_heads)
+    if kind == 'mean':
+        return MeanProxy(dim)
+    return MLPProxy(dim, num_prompts)
+
+
 class KnowledgeMapper(nn.Module):
     """Hierarchical knowledge mapper ``M``, paper Eq. (3) and (7)-(10).
 

@@ -7,7 +7,12 @@ import torch.nn as nn
 from mmpretrain.registry import MODELS
 from ...errors import ConfigError
 from .base import BasePromptLearner, PromptSet
-from .blocks import KnowledgeMapper, LayerKnowledgeProxy
+from .blocks import PROXIES, KnowledgeMapper, build_proxy
+
+# Direction of the first layers (0..k-1) of the knowledge flow (Table 4).
+FLOW_DIRECTIONS = ('t2i', 'i2t')
+# Mapper scales (Table 6): all source layers' proxies, or the same layer's.
+MAPPER_SCALES = ('multi', 'single')
 
 
 @MODELS.register_module()
@@ -40,6 +45,24 @@ class HiCroPLPromptLearner(BasePromptLearner):
         num_heads (int): Heads of the LKP and mapper attentions.
         mlp_ratio (float): Mapper FFN hidden width / prompt width.
         prompt_std (float): Std of the random prompt initialisation.
+        knowledge_flow (bool): The bidirectional knowledge flow (BKF, paper
+            Table 11). False: no proxies and no mappers; the deep prompts of
+            both towers are learned independently.
+        first_flow (str): Direction of layers ``0..k-1``: ``'t2i'`` (text ->
+            image, then image -> text in ``k..depth-1``; the paper's) or
+            ``'i2t'`` (the reverse order, Table 4). ``cross_layer=depth``
+            (with ``'t2i'``) or ``0`` gives a single direction in all layers.
+        proxy (str): How a source layer's prompts become one token (Table
+            7): ``'lkp'`` (:class:`LayerKnowledgeProxy`, Eq. 2), ``'mean'``
+            (their average) or ``'mlp'`` (a 2-layer token-mixing MLP).
+        text_to_visual_scale (str): ``'multi'`` (each visual prompt attends
+            to the proxies of all source layers, Eq. 3) or ``'single'``
+            (only to its own layer's proxy, a layer-to-layer mapping as in
+            MaPLe; Table 6).
+        visual_to_text_scale (str): The same for the image -> text mapper.
+        mapper_act_cfg (dict): Activation of the mapper FFN (Eq. 10):
+            ``QuickGELU`` as the authors' code (default) or ``GELU`` as the
+            paper writes it.
         init_cfg (dict, optional): Unused; see :meth:`_init_prompts`.
     """
 
@@ -52,32 +75,50 @@ class HiCroPLPromptLearner(BasePromptLearner):
                  num_heads: int = 8,
                  mlp_ratio: float = 4.0,
                  prompt_std: float = 0.02,
+                 knowledge_flow: bool = True,
+                 first_flow: str = 't2i',
+                 proxy: str = 'lkp',
+                 text_to_visual_scale: str = 'multi',
+                 visual_to_text_scale: str = 'multi',
+                 mapper_act_cfg: dict = dict(type='QuickGELU'),
                  init_cfg: Optional[dict] = None):
         super().__init__(init_cfg=init_cfg)
         text_width, vision_width = clip.text_width, clip.vision_width
         self._validate(clip, n_ctx, depth, cross_layer, num_heads,
                        text_width, vision_width)
+        self._validate_switches(first_flow, proxy, text_to_visual_scale,
+                                visual_to_text_scale)
         self.n_ctx = n_ctx
         self.depth = depth
         self.cross_layer = cross_layer
+        self.knowledge_flow = knowledge_flow
+        self.first_flow = first_flow
+        self.scales = dict(t2i=text_to_visual_scale, i2t=visual_to_text_scale)
+        # Layers each direction maps: [start, stop) (empty: no mapper).
+        first = (0, cross_layer) if knowledge_flow else (0, 0)
+        second = (cross_layer, depth) if knowledge_flow else (depth, depth)
+        self.flow_layers = dict(t2i=first, i2t=second) if first_flow == \
+            't2i' else dict(i2t=first, t2i=second)
 
         self.text_prompts = nn.ParameterList(
             nn.Parameter(torch.empty(n_ctx, text_width)) for _ in range(depth))
         self.visual_prompts = nn.ParameterList(
             nn.Parameter(torch.empty(n_ctx, vision_width))
             for _ in range(depth))
+        t2i_layers = range(*self.flow_layers['t2i'])
+        i2t_layers = range(*self.flow_layers['i2t'])
         self.text_proxies = nn.ModuleList(
-            LayerKnowledgeProxy(text_width, num_heads)
-            for _ in range(cross_layer))
+            build_proxy(proxy, text_width, num_heads, n_ctx)
+            for _ in t2i_layers)
         self.visual_proxies = nn.ModuleList(
-            LayerKnowledgeProxy(vision_width, num_heads)
-            for _ in range(depth - cross_layer))
+            build_proxy(proxy, vision_width, num_heads, n_ctx)
+            for _ in i2t_layers)
         self.text_to_visual = KnowledgeMapper(
-            vision_width, text_width, num_heads,
-            mlp_ratio) if cross_layer > 0 else None
+            vision_width, text_width, num_heads, mlp_ratio,
+            mapper_act_cfg) if len(t2i_layers) else None
         self.visual_to_text = KnowledgeMapper(
-            text_width, vision_width, num_heads,
-            mlp_ratio) if cross_layer < depth else None
+            text_width, vision_width, num_heads, mlp_ratio,
+            mapper_act_cfg) if len(i2t_layers) else None
 
         self.prompt_prefix, ctx_vectors = self._context_init(
             clip, ctx_init, n_ctx)
@@ -112,6 +153,21 @@ class HiCroPLPromptLearner(BasePromptLearner):
                     f'num_heads={num_heads} must divide the tower widths '
                     f'({text_width}, {vision_width}); set '
                     f'model.prompt_learner.num_heads to a divisor of both.')
+
+    @staticmethod
+    def _validate_switches(first_flow, proxy, text_to_visual_scale,
+                           visual_to_text_scale) -> None:
+        choices = (('first_flow', first_flow, FLOW_DIRECTIONS),
+                   ('proxy', proxy, PROXIES),
+                   ('text_to_visual_scale', text_to_visual_scale,
+                    MAPPER_SCALES),
+                   ('visual_to_text_scale', visual_to_text_scale,
+                    MAPPER_SCALES))
+        for name, value, allowed in choices:
+            if value not in allowed:
+                raise ConfigError(
+                    f'{name}={value!r} is not one of {allowed}; set '
+                    f'model.prompt_learner.{name} to one of them.')
 
     def _context_init(self, clip, ctx_init: str,
                       n_ctx: int) -> Tuple[str, Optional[torch.Tensor]]:
@@ -160,28 +216,56 @@ class HiCroPLPromptLearner(BasePromptLearner):
     ) -> Tuple[List[torch.Tensor], List[torch.Tensor]]:
         """Bidirectional knowledge flow (Eq. 2-3).
 
+        With the defaults, visual layers ``0..k-1`` are mapped from the
+        proxies of text layers ``0..k-1`` and text layers ``k..depth-1``
+        from the proxies of visual layers ``k..depth-1`` (``flow_layers``
+        gives each direction's layers). The two directions read and write
+        disjoint layers, so their order does not matter.
+
         Args:
             text (list[Tensor]): ``depth`` text prompts ``[n_ctx, Wt]``.
             visual (list[Tensor]): ``depth`` visual prompts ``[n_ctx, Wv]``.
 
         Returns:
-            tuple: New lists where visual layers ``0..k-1`` and text layers
-            ``k..depth-1`` are replaced by the mapper outputs.
+            tuple: New lists where each direction's target layers are
+            replaced by the mapper outputs.
         """
-        k, n = self.cross_layer, self.n_ctx
         text, visual = list(text), list(visual)
         if self.text_to_visual is not None:
-            proxies = torch.cat(
-                [lkp(text[i]) for i, lkp in enumerate(self.text_proxies)])
-            mapped = self.text_to_visual(torch.cat(visual[:k]), proxies)
-            visual[:k] = mapped.split(n)  # [k * n, Wv] -> k x [n, Wv]
+            visual = self._map(visual, text, self.flow_layers['t2i'],
+                               self.text_proxies, self.text_to_visual,
+                               self.scales['t2i'])
         if self.visual_to_text is not None:
-            proxies = torch.cat([
-                lkp(visual[k + j]) for j, lkp in enumerate(self.visual_proxies)
-            ])
-            mapped = self.visual_to_text(torch.cat(text[k:]), proxies)
-            text[k:] = mapped.split(n)
+            text = self._map(text, visual, self.flow_layers['i2t'],
+                             self.visual_proxies, self.visual_to_text,
+                             self.scales['i2t'])
         return text, visual
+
+    def _map(self, target: List[torch.Tensor], source: List[torch.Tensor],
+             layers: Tuple[int, int], proxies: nn.ModuleList,
+             mapper: nn.Module, scale: str) -> List[torch.Tensor]:
+        """Replace ``target[start:stop]`` by ``mapper`` outputs (Eq. 3).
+
+        ``'multi'``: the ``(stop - start) * n`` target prompts attend to the
+        ``stop - start`` proxy tokens of all source layers together;
+        ``'single'``: each layer's ``n`` prompts attend to its own layer's
+        proxy token only.
+        """
+        start, stop = layers
+        n = self.n_ctx
+        # shape = [stop - start, W_source]: one proxy token per source layer
+        tokens = torch.cat(
+            [proxy(source[start + j]) for j, proxy in enumerate(proxies)])
+        target = list(target)
+        if scale == 'multi':
+            mapped = mapper(torch.cat(target[start:stop]), tokens)
+            target[start:stop] = mapped.split(n)  # [L * n, W] -> L x [n, W]
+        else:
+            target[start:stop] = [
+                mapper(target[start + j], tokens[j:j + 1])
+                for j in range(stop - start)
+            ]
+        return target
 
     def forward(self) -> PromptSet:
         """Prompts of every layer: ``depth`` text prompts ``[n_ctx, W_t]``

@@ -394,3 +394,58 @@ class DescriptionTextEmbeddings(ClassTextEmbeddings):
             table.get(description_key(c)) or
             [self.template.format(description_key(c))] for c in classnames
         ]
+
+
+@MODELS.register_module()
+class RandomDescriptionTextEmbeddings(DescriptionTextEmbeddings):
+    """One description drawn at random per class and training step
+    (CoPrompt's frozen text; HiCroPL paper Table 12).
+
+    Evaluation uses the averaged descriptions, as
+    :class:`DescriptionTextEmbeddings` (a fixed classifier). In training the
+    classifier calls :meth:`draw` on every forward (``per_step``): every
+    sentence is encoded once (unit norm, cached per backbone and class
+    list) and one of each class' sentences is picked with ``torch``'s global
+    generator (seeded by the runner).
+
+    Takes the arguments of :class:`DescriptionTextEmbeddings`.
+
+    Attributes:
+        per_step (bool): The training frozen text changes every step.
+    """
+    per_step = True
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._sentences: Dict[str, Tuple[torch.Tensor, torch.Tensor]] = {}
+
+    @torch.no_grad()
+    def sentence_embeddings(self, clip, classnames: Sequence[str]
+                            ) -> Tuple[torch.Tensor, torch.Tensor]:
+        """Every sentence's frozen embedding ``[N, D]`` (unit norm) and the
+        class of each ``[N]`` (sentences grouped by class, in order)."""
+        per_class = self.sentences(classnames)
+        key = self._cache_key(clip, classnames, per_class, 'sentences')
+        if key not in self._sentences:
+            check_sentence_lengths(clip.tokenizer, clip.context_length,
+                                   classnames, per_class, self.source)
+            flat = [s for sentences in per_class for s in sentences]
+            device = clip.logit_scale.device
+            chunks = [
+                F.normalize(clip.encode_text(
+                    clip.tokenize(flat[i:i + self.batch_size]).to(device)),
+                    dim=-1) for i in range(0, len(flat), self.batch_size)
+            ]
+            owner = torch.tensor([c for c, sentences in enumerate(per_class)
+                                  for _ in sentences], device=device)
+            self._sentences[key] = (torch.cat(chunks), owner)
+        return self._sentences[key]
+
+    def draw(self, clip, classnames: Sequence[str]) -> torch.Tensor:
+        """One random description per class: ``[C, D]`` (unit norm)."""
+        features, owner = self.sentence_embeddings(clip, classnames)
+        counts = torch.bincount(owner, minlength=len(classnames))
+        starts = torch.cumsum(counts, 0) - counts
+        # shape = [C]: a uniform index into each class' own sentences
+        offsets = (torch.rand(len(classnames)) * counts.cpu()).long()
+        return features[starts + offsets.to(starts.device)]
