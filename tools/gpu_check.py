@@ -496,6 +496,17 @@ def text_report(report: Dict) -> str:
     return '\n'.join(lines) + '\n'
 
 
+def write_report(ctx, parts: Dict, skipped: List[Dict], env: Dict, complete: bool) -> Dict:
+    """Write ``gpu_check.json`` (``complete`` is False until every part ran)."""
+    status = 'failed' if any(p['status'] == 'failed' for p in parts.values()) else 'passed'
+    report = dict(schema_version=SCHEMA_VERSION, status=status, complete=complete,
+                  environment=env, parts=dict(parts), skipped=list(skipped),
+                  seconds=time.perf_counter() - ctx.start)
+    with open(osp.join(ctx.out_dir, 'gpu_check.json'), 'w') as f:
+        json.dump(report, f, indent=1, default=str)
+    return report
+
+
 class Context:
     def __init__(self, args):
         self.args = args
@@ -517,6 +528,7 @@ def main(argv=None) -> Dict:
     os.makedirs(ctx.out_dir, exist_ok=True)
     import projects.hicropl  # noqa: F401 (registers the plugin)
     parts, skipped = {}, []
+    env = environment(ctx.device)
     functions = dict(methods=part_methods, amp_e2e=part_amp_e2e, speed=part_speed, ddp=part_ddp)
     for name in PARTS:
         if name not in args.parts:
@@ -536,12 +548,8 @@ def main(argv=None) -> Dict:
             skipped.append(dict(part=name, what='whole part', reason=parts[name]['reason']))
         skipped += [dict(part=name, **s) for s in parts[name].get('skipped', [])]
         print(f"[{parts[name]['status']}] {name}", flush=True)
-    status = 'failed' if any(p['status'] == 'failed' for p in parts.values()) else 'passed'
-    report = dict(schema_version=SCHEMA_VERSION, status=status,
-                  environment=environment(ctx.device), parts=parts, skipped=skipped,
-                  seconds=time.perf_counter() - ctx.start)
-    with open(osp.join(ctx.out_dir, 'gpu_check.json'), 'w') as f:
-        json.dump(report, f, indent=1, default=str)
+        # written after every part: a run stopped from outside keeps what it measured
+        report = write_report(ctx, parts, skipped, env, complete=name == PARTS[-1])
     text = text_report(report)
     with open(osp.join(ctx.out_dir, 'gpu_check.txt'), 'w') as f:
         f.write(text)

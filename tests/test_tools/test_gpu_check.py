@@ -60,7 +60,7 @@ def test_cpu_path_writes_json_and_report(tmp_path):
                              '--e2e-cfg-options', *shots])
     on_disk = json.loads((out / 'gpu_check.json').read_text())
     assert on_disk['status'] == report['status'] == 'passed', (out / 'gpu_check.txt').read_text()
-    assert on_disk['schema_version'] == gpu_check.SCHEMA_VERSION
+    assert on_disk['schema_version'] == gpu_check.SCHEMA_VERSION and on_disk['complete'] is True
     env = on_disk['environment']
     for key in ('date', 'python', 'torch', 'device', 'cuda_available', 'mmengine', 'mmpretrain',
                 'open_clip_torch'):
