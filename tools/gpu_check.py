@@ -163,6 +163,8 @@ def check_method(case: Dict, device: torch.device, bench, batch_size=2,
     cfg, _ = bench.load_config(args)
     init_default_scope(cfg.get('default_scope', 'mmpretrain'))
     torch.manual_seed(0)
+    if device.type == 'cuda':
+        torch.cuda.reset_peak_memory_stats(device)
     start = time.perf_counter()
     model = bench.build_model(cfg, num_classes, device)
     kind = bench.training_kind(model)
