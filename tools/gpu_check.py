@@ -273,7 +273,7 @@ def run_tool(ctx, tool: str, args: List[str], work_dir: str,
     before = set(glob.glob(osp.join(work_dir, '*', '*.log')))
     try:
         module.main(args)
-    except Exception:  # noqa: BLE001 (the exit status of the command)
+    except (Exception, SystemExit):  # noqa: BLE001 (the exit status of the command)
         rc = 1
         with open(log_path, 'w') as f:
             f.write(traceback.format_exc())
@@ -463,8 +463,12 @@ def environment(device: torch.device) -> Dict:
     if device.type == 'cuda':
         props = torch.cuda.get_device_properties(device)
         env.update(gpu=props.name, gpu_memory_mb=props.total_memory / 2**20,
-                   capability=f'{props.major}.{props.minor}',
-                   nccl='.'.join(map(str, torch.cuda.nccl.version())))
+                   capability=f'{props.major}.{props.minor}')
+        try:
+            nccl = torch.cuda.nccl.version()  # a tuple (an int in old torch)
+            env['nccl'] = '.'.join(map(str, nccl)) if isinstance(nccl, tuple) else str(nccl)
+        except (AttributeError, RuntimeError) as error:
+            env['nccl'] = f'unavailable: {error}'
     try:
         env['commit'] = subprocess.run(['git', 'rev-parse', 'HEAD'], cwd=REPO_ROOT,
                                        capture_output=True, text=True).stdout.strip() or None

@@ -106,3 +106,28 @@ def test_cpu_path_writes_json_and_report(tmp_path):
     for name in gpu_check.PARTS:
         assert f'] {name}:' in text, name
     assert 'skipped:' in text and 'hicropl B=2 C=4 fp32' in text
+
+
+def test_cuda_speed_grid_is_every_setting_once():
+    """On CUDA the speed part times B x C x precision at ViT-B/16 shapes plus
+    each HiCroPL learner variant at the first B in fp32 (built without CUDA:
+    only the plan is checked here)."""
+    import itertools
+    from argparse import Namespace
+
+    import torch
+    gpu_check = load_gpu_check()
+    args = gpu_check.parse_args([])
+    ctx = Namespace(args=args, device=torch.device('cuda'))
+    settings, skipped = gpu_check.speed_settings(ctx)
+    assert skipped == []
+    plain = [(s['batch_size'], s['num_classes'], s['precision']) for s in settings
+             if s['variant'] == 'hicropl']
+    assert sorted(plain) == sorted(itertools.product([32, 128], [100, 1000],
+                                                     ['fp32', 'fp16', 'bf16']))
+    assert all(s['config'] == gpu_check.SPEED_CONFIG for s in settings)
+    variants = [s for s in settings if s['variant'] != 'hicropl']
+    assert [(s['variant'], s['batch_size'], s['num_classes'], s['precision']) for s in variants] \
+        == [('hicropl-official', 32, 100, 'fp32'), ('hicropl-official', 32, 1000, 'fp32')]
+    assert variants[0]['cfg_options']['model.prompt_learner.type'] == \
+        'HiCroPLOfficialPromptLearner'
