@@ -511,6 +511,8 @@ def run_benchmark(args, rank: int = 0, world_size: int = 1) -> Dict:
     if getattr(args, 'baseline', False):
         base_train, base_eval = baseline_calls(model, args.batch_size,
                                                args.num_classes)
+        if device.type == 'cuda':  # the baseline's own peak, same process
+            torch.cuda.reset_peak_memory_stats(device)
         for name, call in (('baseline_train_step', base_train),
                            ('baseline_eval_batch', base_eval)):
             for _ in range(args.warmup):
@@ -526,6 +528,8 @@ def run_benchmark(args, rank: int = 0, world_size: int = 1) -> Dict:
             results[f'{name}_max_s'] = stats.max
             if not args.no_flops:
                 results[f'{name}_flops'] = count_flops(call)
+        if device.type == 'cuda':
+            results['baseline_peak_cuda_mb'] = peak_device_memory_mb(device)
     # tokens of a training step (of an evaluation batch when not trained)
     results.update(train_tokens if kind == 'train_step' else eval_tokens)
 
