@@ -73,7 +73,7 @@ def _accuracy_lines(metrics: Dict, classes: List[str],
                     zero_shot: Optional[Dict]) -> List[str]:
     if all(k in metrics for k in _B2N):
         rows = [('zero-shot CLIP', zero_shot)] if zero_shot else []
-        rows.append(('trained', metrics))
+        rows.append((metrics.get('_setting', 'trained'), metrics))
         lines = [f'  {"":16}{"base":>8}{"novel":>8}{"HM":>8}   (accuracy, %)']
         for name, values in rows:
             lines.append(f'  {name:16}' + ''.join(
@@ -117,7 +117,8 @@ def read_metrics(path: str) -> Dict:
         data = json.load(f)
     if 'evaluations' in data:
         return dict(data['evaluations'][0]['metrics'],
-                    _checkpoint=osp.join(data['work_dir'], data['checkpoint']))
+                    _checkpoint=osp.join(data['work_dir'], data['checkpoint']),
+                    _setting=data.get('setting', 'trained'))
     return data
 
 

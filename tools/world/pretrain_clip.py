@@ -57,11 +57,16 @@ def parse_args():
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--images', type=int, default=40000,
                         help='distinct pretraining images')
-    parser.add_argument('--steps', type=int, default=1200)
+    parser.add_argument('--steps', type=int, default=1500)
     parser.add_argument('--batch-size', type=int, default=256)
     parser.add_argument('--lr', type=float, default=1e-3)
     parser.add_argument('--weight-decay', type=float, default=0.1)
     parser.add_argument('--warmup', type=int, default=100)
+    parser.add_argument('--colours-per-batch', type=int, default=3,
+                        help='draw each batch from the images of this many '
+                        'random colours (0: from all): colour alone then '
+                        'cannot tell the captions of a batch apart, so shape, '
+                        'pattern, count and size are learned too')
     parser.add_argument('--probe-every', type=int, default=100)
     parser.add_argument('--threads', type=int, default=1,
                         help='torch CPU threads (default 1: the same '
@@ -107,6 +112,17 @@ def probe_accuracy(model, tokenizer, probe) -> float:
     return (feats @ text.t()).argmax(1).eq(labels).float().mean().item()
 
 
+def sample_batch(rng, by_colour, batch_size, colours_per_batch):
+    """Indices of one batch, without replacement, from the images of
+    ``colours_per_batch`` random colours (all colours for 0)."""
+    names = list(by_colour)
+    if colours_per_batch:
+        names = [names[i] for i in rng.choice(
+            len(names), colours_per_batch, replace=False)]
+    pool = np.concatenate([by_colour[c] for c in names])
+    return rng.choice(pool, batch_size, replace=False)
+
+
 def param_groups(model, weight_decay):
     decay, no_decay = [], []
     for name, p in model.named_parameters():
@@ -143,18 +159,16 @@ def main():
     probe = build_probe(image_size, args.seed)
     rng = np.random.default_rng(args.seed + 1)
     curve = []
-    order = rng.permutation(len(scenes))
-    cursor = 0
+    by_colour = {c: np.array([i for i, sc in enumerate(scenes)
+                              if sc.colour == c]) for c in COLOURS}
     for step in range(1, args.steps + 1):
         lr = args.lr * (step / args.warmup if step <= args.warmup else 0.5 * (
             1 + math.cos(math.pi * (step - args.warmup) /
                          (args.steps - args.warmup))))
         for group in optimizer.param_groups:
             group['lr'] = lr
-        if cursor + args.batch_size > len(order):
-            order, cursor = rng.permutation(len(scenes)), 0
-        idx = order[cursor:cursor + args.batch_size]
-        cursor += args.batch_size
+        idx = sample_batch(rng, by_colour, args.batch_size,
+                           args.colours_per_batch)
         batch = images[idx]
         flip = rng.random(len(idx)) < 0.5
         batch[flip] = batch[flip, :, ::-1]
