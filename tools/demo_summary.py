@@ -7,7 +7,10 @@
 
 It names the tested checkpoint, the log folders of the runs, the metrics
 file, and compares the test accuracy with chance (1 / number of test
-classes).
+classes). ``METRICS_JSON`` is the metrics file of ``tools/test.py`` or the
+``results.json`` of ``tools/run_protocol.py``. Base-to-novel runs print
+base / novel / HM accuracy, next to zero-shot CLIP's with ``--zero-shot
+ZS_METRICS_JSON``.
 """
 import argparse
 import glob
@@ -39,6 +42,10 @@ def parse_args(argv=None):
     parser.add_argument(
         '--cfg-options', nargs='+', action=DictAction,
         help='the --cfg-options the demo ran with (e.g. its data_root)')
+    parser.add_argument(
+        '--zero-shot', metavar='METRICS_JSON',
+        help='metrics of zero-shot CLIP on the same test set, printed '
+        'alongside')
     add_debug_argument(parser)
     return parser.parse_args(argv)
 
@@ -59,40 +66,76 @@ def test_classes(cfg: Config) -> List[str]:
     return list(DATASETS.build(dataset).metainfo['classes'])
 
 
-def summary(checkpoint: Optional[str], logs: List[str], metrics_file: str,
-            metrics: Dict, classes: List[str]) -> str:
-    """The summary text (see the module docstring)."""
+_B2N = ('b2n/base', 'b2n/novel', 'b2n/hm')
+
+
+def _accuracy_lines(metrics: Dict, classes: List[str],
+                    zero_shot: Optional[Dict]) -> List[str]:
+    if all(k in metrics for k in _B2N):
+        rows = [('zero-shot CLIP', zero_shot)] if zero_shot else []
+        rows.append((metrics.get('_setting', 'trained'), metrics))
+        lines = [f'  {"":16}{"base":>8}{"novel":>8}{"HM":>8}   (accuracy, %)']
+        for name, values in rows:
+            lines.append(f'  {name:16}' + ''.join(
+                f'{float(values[k]):8.1f}' for k in _B2N))
+        return lines
     accuracy = float(metrics['accuracy/top1'])
     chance = 100.0 / len(classes)
+    lines = [f'  test accuracy: {accuracy:.1f}% on {len(classes)} classes '
+             f'(chance: {chance:.1f}%, {accuracy / chance:.1f}x chance)']
+    if zero_shot and 'accuracy/top1' in zero_shot:
+        lines.append(f'  zero-shot CLIP: {float(zero_shot["accuracy/top1"]):.1f}%')
+    return lines
+
+
+def summary(checkpoint: Optional[str], logs: List[str], metrics_file: str,
+            metrics: Dict, classes: List[str],
+            zero_shot: Optional[Dict] = None,
+            random_weights: bool = True) -> str:
+    """The summary text (see the module docstring)."""
     lines = [
         'Demo summary',
         f'  checkpoint: {checkpoint or "(none recorded)"}',
         f'  logs:       {logs[-2] if len(logs) > 1 else "-"} (training)',
         f'              {logs[-1] if logs else "-"} (test)',
         f'  results:    {metrics_file}',
-        f'  test accuracy: {accuracy:.1f}% on {len(classes)} classes '
-        f'(chance: {chance:.1f}%, {accuracy / chance:.1f}x chance)',
-        '  The demo CLIP has random weights: the accuracy shows that '
-        'training works; it is meaningful only with real CLIP weights.',
-    ]
+    ] + _accuracy_lines(metrics, classes, zero_shot)
+    if random_weights:
+        lines.append('  The demo CLIP has random weights: the accuracy shows '
+                     'that training works; it is meaningful only with real '
+                     'CLIP weights.')
     return '\n'.join(lines)
+
+
+def read_metrics(path: str) -> Dict:
+    """Metrics of ``tools/test.py --out-item metrics`` or of the first
+    evaluation of a ``results.json`` (then with its ``checkpoint``)."""
+    if not osp.isfile(path):
+        raise UserError(f'No metrics file {path}: run tools/test.py with '
+                        f'--out {path} --out-item metrics.')
+    with open(path, encoding='utf-8') as f:
+        data = json.load(f)
+    if 'evaluations' in data:
+        return dict(data['evaluations'][0]['metrics'],
+                    _checkpoint=osp.join(data['work_dir'], data['checkpoint']),
+                    _setting=data.get('setting', 'trained'))
+    return data
 
 
 def main(argv=None) -> str:
     args = parse_args(argv)
-    if not osp.isfile(args.metrics):
-        raise UserError(f'No metrics file {args.metrics}: run tools/test.py '
-                        f'with --out {args.metrics} --out-item metrics.')
-    with open(args.metrics, encoding='utf-8') as f:
-        metrics = json.load(f)
+    metrics = read_metrics(args.metrics)
+    zero_shot = read_metrics(args.zero_shot) if args.zero_shot else None
     pointer = osp.join(args.work_dir, 'last_checkpoint')
-    checkpoint = open(pointer).read().strip() if osp.isfile(pointer) else None
+    checkpoint = metrics.pop('_checkpoint', None) or (
+        open(pointer).read().strip() if osp.isfile(pointer) else None)
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
     classes = test_classes(cfg)
     text = summary(checkpoint, run_logs(args.work_dir), args.metrics,
-                   metrics, classes)
+                   metrics, classes, zero_shot,
+                   random_weights=not cfg.model.backbone.get('pretrained'))
     print(text)
     return text
 

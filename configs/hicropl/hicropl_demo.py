@@ -1,8 +1,8 @@
-# The embedded default: HiCroPL base-to-novel on the generated demo dataset
-# with a small CLIP built from an open_clip model config (random weights).
-# Runs anywhere in about 1-2 minutes on 2 CPU cores, no download.
-# Accuracy is meaningful only with real CLIP weights: this run shows that the
-# whole pipeline (data, prompts, training, evaluation, checkpoint) works.
+# A pipeline check: HiCroPL base-to-novel on the generated 10-class demo dataset
+# with a small random-weight CLIP built from an open_clip model config (the tests
+# use it). Runs anywhere in about 1-2 minutes on 2 CPU cores, no download.
+# Accuracy is meaningful only with trained CLIP weights: the demo (tools/demo.sh)
+# runs configs/hicropl/base2novel/world_objects.py with the pretrained world CLIP.
 _base_ = [
     '../_base_/models/hicropl_vit-b16.py',
     '../_base_/datasets/hicropl_demo.py',

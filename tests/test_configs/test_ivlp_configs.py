@@ -6,6 +6,8 @@ import os.path as osp
 import pytest
 from mmengine.config import Config
 
+from projects.hicropl.testing.config_expectations import scaled_depth
+
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 IVLP = sorted(glob.glob(osp.join(REPO, 'configs', 'ivlp', '*', '*.py')))
 
@@ -22,9 +24,10 @@ def test_ivlp_config(path):
     cfg = Config.fromfile(path)
     assert cfg.custom_imports.imports == ['projects.hicropl']
     learner = cfg.model.prompt_learner
+    depth = scaled_depth(cfg, 9)
     assert (learner.type, learner.n_ctx_text, learner.n_ctx_vision, learner.ctx_init,
             learner.text_depth, learner.vision_depth) == (
-                'IVLPPromptLearner', 4, 4, 'a photo of a', 9, 9)
+                'IVLPPromptLearner', 4, 4, 'a photo of a', depth, depth)
     assert cfg.model.head.type == 'CosineHead' and 'class_text' not in cfg.model
     assert [loss.type for loss in cfg.model.losses] == ['LogitsLoss']
     opt = cfg.optim_wrapper.optimizer

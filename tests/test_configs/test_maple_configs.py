@@ -6,6 +6,8 @@ import os.path as osp
 import pytest
 from mmengine.config import Config
 
+from projects.hicropl.testing.config_expectations import scaled_depth
+
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 MAPLE = sorted(glob.glob(osp.join(REPO, 'configs', 'maple', '*', '*.py')))
 
@@ -25,7 +27,8 @@ def test_maple_config(path):
     learner = cfg.model.prompt_learner
     assert (learner.type, learner.n_ctx, learner.ctx_init, learner.depth,
             learner.identical_projection_init) == (
-                'MaPLePromptLearner', 2, 'a photo of a', 3 if cross else 9, True)
+                'MaPLePromptLearner', 2, 'a photo of a', scaled_depth(cfg, 3 if cross else 9),
+                True)
     assert cfg.model.head.type == 'CosineHead' and 'class_text' not in cfg.model
     assert [loss.type for loss in cfg.model.losses] == ['LogitsLoss']
     opt = cfg.optim_wrapper.optimizer

@@ -7,6 +7,8 @@ import os.path as osp
 import pytest
 from mmengine.config import Config
 
+from projects.hicropl.testing.config_expectations import scaled_depth
+
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 PROMPTSRC = sorted(glob.glob(osp.join(REPO, 'configs', 'promptsrc', '*', '*.py')))
 
@@ -24,7 +26,7 @@ def test_promptsrc_config(path):
     assert cfg.custom_imports.imports == ['projects.hicropl']
     learner = cfg.model.prompt_learner
     cross = '/cross_dataset/' in path or '/domain_generalization/' in path
-    depth = 3 if cross else 9
+    depth = scaled_depth(cfg, 3 if cross else 9)
     assert (learner.type, learner.n_ctx_text, learner.n_ctx_vision, learner.text_depth,
             learner.vision_depth, learner.ctx_init) == (
                 'PromptSRCPromptLearner', 4, 4, depth, depth, 'a photo of a')

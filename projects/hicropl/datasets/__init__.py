@@ -14,6 +14,7 @@ from .fgvc_aircraft import CoOpFGVCAircraft
 from .folder import CoOpImageFolder, make_split, scan_class_folders
 from .transforms import ImageLoadError, SafeLoadImageFromFile
 from .wrappers import FaultTolerantDataset
+from .world_suite import WorldDataset
 from .imagenet import (CoOpImageNet, CoOpImageNetA, CoOpImageNetR,
                        CoOpImageNetSketch, CoOpImageNetV2)
 
@@ -25,5 +26,5 @@ __all__ = [
     'CoOpImageNetR', 'HiCroPLDemoDataset', 'prepare_demo_dataset', 'Datum',
     'generate_fewshot', 'sample_fewshot_splits', 'subsample_classes',
     'get_classnames', 'get_num_classes', 'CoOpImageFolder', 'make_split',
-    'scan_class_folders'
+    'scan_class_folders', 'WorldDataset'
 ]

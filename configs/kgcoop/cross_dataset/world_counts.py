@@ -1,0 +1,11 @@
+# KgCoOp cross-dataset transfer on WorldCounts of the miniature benchmark suite
+# (synthetic world, world CLIP; see configs/_base_/datasets/world_objects.py):
+# a target: the model of ./world_objects.py tested without retraining.
+_base_ = [
+    '../../_base_/models/kgcoop_world-clip.py',
+    '../../_base_/protocols/cross_dataset.py',
+    '../../_base_/schedules/kgcoop_ep100_bs128.py',
+    '../../_base_/datasets/world_counts.py',
+]
+
+model = dict(class_text=dict(templates='a photo of a {}, a type of pet.'))

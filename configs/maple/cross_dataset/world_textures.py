@@ -1,0 +1,9 @@
+# MaPLe cross-dataset transfer on WorldTextures of the miniature benchmark suite
+# (synthetic world, world CLIP; see configs/_base_/datasets/world_objects.py):
+# a target: the model of ./world_objects.py tested without retraining.
+_base_ = [
+    '../../_base_/models/maple_world-clip_cross-dataset.py',
+    '../../_base_/protocols/cross_dataset.py',
+    '../../_base_/schedules/maple_ep2_bs4_cross-dataset.py',
+    '../../_base_/datasets/world_textures.py',
+]
