@@ -6,6 +6,8 @@ import os.path as osp
 import pytest
 from mmengine.config import Config
 
+from projects.hicropl.testing.config_expectations import scaled_depth
+
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 METHODS = ('hisf', 'isp')
 CONFIGS = sorted(p for m in METHODS for p in glob.glob(osp.join(REPO, 'configs', m, '*', '*.py')))
@@ -30,14 +32,14 @@ def test_config(path):
     assert cfg.model.class_text.type == 'TemplateTextEmbeddings'
     if '/hisf/' in path:  # preprint Sec. 3.2-3.4, 4.1
         assert (learner.type, learner.n_ctx, learner.depth, learner.fusion_layers) == (
-            'HISFPromptLearner', 2, 9, None)
+            'HISFPromptLearner', 2, scaled_depth(cfg, 9), None)
         assert [(loss.type, loss.get('loss_weight')) for loss in cfg.model.losses] == [
             ('LogitsLoss', None), ('LabelEmbeddingLoss', 1.0), ('SemanticAlignmentLoss', 1.0)]
         assert (opt.type, opt.lr, cfg.train_cfg.max_epochs) == ('SGD', 0.0035, 50)
     else:
         assert (learner.type, learner.n_ctx_text, learner.n_ctx_vision, learner.depth,
                 learner.self_structural, learner.cross_structural) == (
-                    'ISPPromptLearner', 4, 4, 9, True, True)
+                    'ISPPromptLearner', 4, 4, scaled_depth(cfg, 9), True, True)
         assert [(loss.type, loss.enabled) for loss in cfg.model.losses] == [
             ('SampleProbingLoss', True)]
         assert (opt.type, opt.lr, cfg.train_cfg.max_epochs) == ('SGD', 0.0025, 20)

@@ -14,6 +14,10 @@ PAPER_11 = ['imagenet', 'caltech101', 'oxford_pets', 'stanford_cars',
             'oxford_flowers', 'food101', 'fgvc_aircraft', 'sun397', 'dtd',
             'eurosat', 'ucf101']
 
+# The miniature benchmark suite of the synthetic world (world CLIP), see
+# projects/hicropl/datasets/world/suite.py.
+MINIATURE = ['world_objects', 'world_textures', 'world_counts']
+
 # group -> protocol -> config stems.
 SUITES: Dict[str, Dict[str, List[str]]] = {
     'paper': {
@@ -23,6 +27,13 @@ SUITES: Dict[str, Dict[str, List[str]]] = {
         'cross_dataset': PAPER_11,
         'domain_generalization': ['imagenetv2', 'imagenet_sketch',
                                   'imagenet_a', 'imagenet_r'],
+    },
+    'miniature': {
+        'base2novel': ['world_objects'],
+        'fewshot': MINIATURE,
+        # one WorldObjects training, tested on the other two / the variants
+        'cross_dataset': MINIATURE,
+        'domain_generalization': ['world_objects_sketch', 'world_objects_pixel'],
     },
 }
 
