@@ -468,8 +468,9 @@ def dataset_configs():
 def test_base_configs(path):
     cfg = Config.fromfile(str(path))
     assert DATASETS.get(cfg.dataset_type) is not None
+    # test-only datasets (domain-shift targets) set the train/val loaders to None
     loaders = [k for k in ('train_dataloader', 'val_dataloader',
-                           'test_dataloader') if k in cfg]
+                           'test_dataloader') if cfg.get(k) is not None]
     assert 'test_dataloader' in loaders
     assert 'data_preprocessor' not in cfg
     for key in loaders:
@@ -481,7 +482,7 @@ def test_base_configs(path):
             assert loader.dataset.num_shots == cfg.num_shots
             assert loader.dataset.seed == cfg.seed
             assert loader.dataset.subsample_classes == cfg.subsample_classes
-    if 'train_dataloader' in cfg:
+    if cfg.get('train_dataloader') is not None:
         assert {'val_dataloader', 'num_shots', 'seed',
                 'subsample_classes'} <= set(cfg)
     if path.stem == 'hicropl_demo':  # used alone by configs/hicropl/hicropl_demo.py

@@ -86,7 +86,7 @@ def test_base_dataset_configs_use_the_safe_loader():
     for name in sorted(os.listdir(folder)):
         cfg = Config.fromfile(osp.join(folder, name))
         for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-            if loader in cfg:
+            if cfg.get(loader) is not None:
                 assert cfg[loader].dataset.pipeline[0].type == 'SafeLoadImageFromFile', name
 
 

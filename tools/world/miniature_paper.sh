@@ -4,7 +4,7 @@
 # tools/sweep.py (finished runs are skipped, interrupted ones resumed: run it again
 # after an interruption), then the results report (tables and plots) into docs/miniature/.
 #   bash tools/world/miniature_paper.sh               # everything
-#   METHODS="hicropl coop" SEEDS="1" bash tools/world/miniature_paper.sh
+#   METHODS="hicropl coop" SEEDS="1" PROTOCOLS="base2novel" bash tools/world/miniature_paper.sh
 #   bash tools/world/miniature_paper.sh --dry-run     # the plan: every run and its status
 # Extra arguments go to every tools/sweep.py call (e.g. --gpus 4).
 set -euo pipefail
@@ -14,13 +14,14 @@ WORK_ROOT=${WORK_ROOT:-$ROOT/work_dirs/miniature}
 OUT_DIR=${OUT_DIR:-$ROOT/docs/miniature}
 SEEDS=${SEEDS:-1 2 3}
 SHOTS=${SHOTS:-1 4 16}
+PROTOCOLS=${PROTOCOLS:-base2novel fewshot cross_dataset domain_generalization}
 if [[ -z "${METHODS:-}" ]]; then
     METHODS=$(cd "$ROOT/configs" && ls -d */*/world_objects*.py | cut -d/ -f1 | sort -u | tr '\n' ' ')
 fi
 cd "$ROOT"
 DRY_RUN=0
 for arg in "$@"; do [[ "$arg" == --dry-run ]] && DRY_RUN=1; done
-for protocol in base2novel fewshot cross_dataset domain_generalization; do
+for protocol in $PROTOCOLS; do
     methods=""
     for m in $METHODS; do
         ls "configs/$m/$protocol"/world_*.py > /dev/null 2>&1 && methods="$methods $m"

@@ -20,6 +20,7 @@ Example (the command that made the shipped weights; see docs/world_clip.md)::
 """
 import argparse
 import hashlib
+import io
 import json
 import math
 import os
@@ -123,6 +124,24 @@ def sample_batch(rng, by_colour, batch_size, colours_per_batch):
     return rng.choice(pool, batch_size, replace=False)
 
 
+def save_weights(state_dict, out: str) -> str:
+    """Write ``state_dict`` in fp16 to ``out`` (atomically) and its
+    sha256 to ``<out>.sha256``; returns the digest. Serialised through a
+    buffer, so that the bytes depend on the tensors only (a file name would
+    be recorded in the archive)."""
+    buffer = io.BytesIO()
+    torch.save({k: v.half() for k, v in state_dict.items()}, buffer)
+    data = buffer.getvalue()
+    tmp = out + '.tmp'
+    with open(tmp, 'wb') as f:
+        f.write(data)
+    os.replace(tmp, out)
+    digest = hashlib.sha256(data).hexdigest()
+    with open(out + '.sha256', 'w') as f:
+        f.write(f'{digest}  {osp.basename(out)}\n')
+    return digest
+
+
 def param_groups(model, weight_decay):
     decay, no_decay = [], []
     for name, p in model.named_parameters():
@@ -189,13 +208,7 @@ def main():
         curve.append(entry)
 
     os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
-    state = {k: v.half() for k, v in model.state_dict().items()}
-    tmp = args.out + '.tmp'
-    torch.save(state, tmp)
-    os.replace(tmp, args.out)
-    digest = hashlib.sha256(open(args.out, 'rb').read()).hexdigest()
-    with open(args.out + '.sha256', 'w') as f:
-        f.write(f'{digest}  {osp.basename(args.out)}\n')
+    digest = save_weights(model.state_dict(), args.out)
     with open(curve_path, 'w') as f:
         json.dump(dict(args=vars(args), arch=arch, seconds=time.time() - start,
                        torch=torch.__version__, curve=curve), f)

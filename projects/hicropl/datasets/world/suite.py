@@ -43,7 +43,7 @@ SUITE_SEED = 2025
 # How the downstream camera sees the world (the pretraining images have
 # none of this but mild noise).
 DOWNSTREAM_DOMAIN = Domain(
-    tint=(1.12, 0.96, 0.72), contrast=0.7, noise=14.0, blur=0.4, clutter=5,
+    tint=(1.18, 0.93, 0.66), contrast=0.62, noise=16.0, blur=0.4, clutter=5,
     jitter=30.0)
 
 OBJECT_COLOURS = ('red', 'orange', 'yellow', 'green', 'blue', 'purple',
