@@ -62,7 +62,8 @@ def test_hicropl_gains_on_base_and_keeps_novel(world_objects, zero_shot, tmp_pat
     than 3 points below zero-shot novel."""
     work = str(tmp_path / 'hicropl')
     run_tool('run_protocol.py', HICROPL, '--work-dir', work, '--seed', str(seed),
-             '--cfg-options', *data_options(world_objects), cwd=str(tmp_path))
+             '--cfg-options', *data_options(world_objects),
+             f'model.class_text.descriptions={world_objects}/descriptions.json', cwd=str(tmp_path))
     with open(osp.join(work, 'results.json')) as f:
         metrics = json.load(f)['evaluations'][0]['metrics']
     assert metrics['b2n/base'] >= zero_shot['b2n/base'] + 10.0, (metrics, zero_shot)

@@ -103,3 +103,22 @@ def test_report_marks_runs_and_rounds(tmp_path):
     assert '3-16 (1 of 2 classes below 16)' in runs
     assert 'CoOpImageFolder is not one' in runs
     assert __version__ in runs
+
+
+def test_weights_file_recorded_relative_to_the_checkout(tmp_path, monkeypatch):
+    """A weights file inside the working directory (the shipped world CLIP)
+    is recorded as a clean relative path; tags and outside files as given
+    (normalised)."""
+    from projects.hicropl.evaluation.results import _weights_name
+    (tmp_path / 'checkpoints').mkdir()
+    (tmp_path / 'configs').mkdir()
+    weights = tmp_path / 'checkpoints' / 'w.pt'
+    weights.write_bytes(b'')
+    monkeypatch.chdir(tmp_path)
+    assert _weights_name(str(tmp_path / 'configs' / '..' / 'checkpoints' / 'w.pt')) == \
+        'checkpoints/w.pt'
+    assert _weights_name('openai') == 'openai' and _weights_name(None) is None
+    monkeypatch.chdir(tmp_path / 'checkpoints')
+    outside = tmp_path / 'x.pt'
+    outside.write_bytes(b'')
+    assert _weights_name(str(tmp_path / 'checkpoints' / '..' / 'x.pt')) == str(outside)

@@ -191,6 +191,17 @@ def paper_data(dataset) -> Tuple[bool, str]:
     return True, ''
 
 
+def _weights_name(pretrained):
+    """A tag as it is; a file inside the working directory (a repository
+    checkout, e.g. the shipped world CLIP) relative to it, other files
+    normalised."""
+    if not pretrained or not osp.isfile(pretrained):
+        return pretrained
+    path = osp.normpath(osp.abspath(pretrained))
+    inside = osp.relpath(path)
+    return path if inside.startswith('..') else inside
+
+
 def describe_run(cfg) -> Dict:
     """What produced a run, from its config: ``backbone`` (the
     ``model.backbone.arch`` name, or its config dict), ``pretrained`` (tag
@@ -207,7 +218,7 @@ def describe_run(cfg) -> Dict:
     out = dict(
         plugin_version=__version__,
         backbone=_plain(backbone.get('arch')),
-        pretrained=backbone.get('pretrained'),
+        pretrained=_weights_name(backbone.get('pretrained')),
         shots_per_class=None,
         paper_data=False,
         data_note='no train dataset in the config')
