@@ -18,7 +18,7 @@ import json
 import os.path as osp
 import re
 import sys
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 if REPO_ROOT not in sys.path:
@@ -70,10 +70,10 @@ _B2N = ('b2n/base', 'b2n/novel', 'b2n/hm')
 
 
 def _accuracy_lines(metrics: Dict, classes: List[str],
-                    zero_shot: Optional[Dict]) -> List[str]:
+                    zero_shot: Optional[Dict], setting: str) -> List[str]:
     if all(k in metrics for k in _B2N):
         rows = [('zero-shot CLIP', zero_shot)] if zero_shot else []
-        rows.append((metrics.get('_setting', 'trained'), metrics))
+        rows.append((setting, metrics))
         lines = [f'  {"":16}{"base":>8}{"novel":>8}{"HM":>8}   (accuracy, %)']
         for name, values in rows:
             lines.append(f'  {name:16}' + ''.join(
@@ -91,6 +91,7 @@ def _accuracy_lines(metrics: Dict, classes: List[str],
 def summary(checkpoint: Optional[str], logs: List[str], metrics_file: str,
             metrics: Dict, classes: List[str],
             zero_shot: Optional[Dict] = None,
+            setting: str = 'trained',
             random_weights: bool = True) -> str:
     """The summary text (see the module docstring)."""
     lines = [
@@ -99,7 +100,7 @@ def summary(checkpoint: Optional[str], logs: List[str], metrics_file: str,
         f'  logs:       {logs[-2] if len(logs) > 1 else "-"} (training)',
         f'              {logs[-1] if logs else "-"} (test)',
         f'  results:    {metrics_file}',
-    ] + _accuracy_lines(metrics, classes, zero_shot)
+    ] + _accuracy_lines(metrics, classes, zero_shot, setting)
     if random_weights:
         lines.append('  The demo CLIP has random weights: the accuracy shows '
                      'that training works; it is meaningful only with real '
@@ -107,34 +108,35 @@ def summary(checkpoint: Optional[str], logs: List[str], metrics_file: str,
     return '\n'.join(lines)
 
 
-def read_metrics(path: str) -> Dict:
-    """Metrics of ``tools/test.py --out-item metrics`` or of the first
-    evaluation of a ``results.json`` (then with its ``checkpoint``)."""
+def read_metrics(path: str) -> Tuple[Dict, Dict]:
+    """``(metrics, run)``: the metrics of ``tools/test.py --out-item
+    metrics`` (``run`` empty), or of the first evaluation of a
+    ``results.json`` (``run``: its record)."""
     if not osp.isfile(path):
         raise UserError(f'No metrics file {path}: run tools/test.py with '
                         f'--out {path} --out-item metrics.')
     with open(path, encoding='utf-8') as f:
         data = json.load(f)
     if 'evaluations' in data:
-        return dict(data['evaluations'][0]['metrics'],
-                    _checkpoint=osp.join(data['work_dir'], data['checkpoint']),
-                    _setting=data.get('setting', 'trained'))
-    return data
+        return data['evaluations'][0]['metrics'], data
+    return data, {}
 
 
 def main(argv=None) -> str:
     args = parse_args(argv)
-    metrics = read_metrics(args.metrics)
-    zero_shot = read_metrics(args.zero_shot) if args.zero_shot else None
+    metrics, run = read_metrics(args.metrics)
+    zero_shot = read_metrics(args.zero_shot)[0] if args.zero_shot else None
     pointer = osp.join(args.work_dir, 'last_checkpoint')
-    checkpoint = metrics.pop('_checkpoint', None) or (
-        open(pointer).read().strip() if osp.isfile(pointer) else None)
+    if run:
+        checkpoint = osp.join(run['work_dir'], run['checkpoint'])
+    else:
+        checkpoint = open(pointer).read().strip() if osp.isfile(pointer) else None
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
     classes = test_classes(cfg)
     text = summary(checkpoint, run_logs(args.work_dir), args.metrics,
-                   metrics, classes, zero_shot,
+                   metrics, classes, zero_shot, run.get('setting', 'trained'),
                    random_weights=not cfg.model.backbone.get('pretrained'))
     print(text)
     return text

@@ -33,7 +33,7 @@ import numpy as np
 
 from .captions import describe
 from .render import Domain, Scene, render_scene
-from .vocabulary import BACKGROUNDS, PATTERNS, SHAPES, SIZES
+from .vocabulary import BACKGROUNDS, COUNTS, PATTERNS, SHAPES, SIZES
 
 IMAGE_DIR = 'images'
 DESCRIPTION_FILE = 'descriptions.json'
@@ -104,8 +104,6 @@ def _texture_classes() -> Tuple[WorldClass, ...]:
 
 
 def _count_classes() -> Tuple[WorldClass, ...]:
-    from .vocabulary import COUNTS
-
     def drawer(count, shape):
         return lambda rng: Scene(
             shape=shape, colour=_pick(rng, OBJECT_COLOURS),
