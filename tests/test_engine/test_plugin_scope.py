@@ -212,3 +212,19 @@ def test_no_unused_file_client_in_plugin_runs(tmp_path):
     finally:
         logger.handlers.remove(handler)
     assert checkpoint.FileClient is FileClient and checkpoint_hook.FileClient is FileClient
+
+
+def test_config_text_formatted_once_per_run(tmp_path, monkeypatch):
+    """Every checkpoint stores the config text; yapf formats it once."""
+    import mmengine.config.config as mmengine_config
+    calls = []
+    format_code = mmengine_config.FormatCode
+    monkeypatch.setattr(mmengine_config, 'FormatCode',
+                        lambda *a, **k: calls.append(1) or format_code(*a, **k))
+    runner = _runner(HiCroPLRunner, tmp_path, _RecordIO(), max_epochs=3)
+    runner.train_loop._max_epochs = 3
+    runner.train()
+    assert len(calls) == 1
+    texts = {torch.load(tmp_path / f'epoch_{e}.pth', weights_only=False)
+             ['meta']['cfg'] for e in (1, 2, 3)}
+    assert texts == {mmengine_config.Config(runner.cfg.to_dict()).pretty_text}

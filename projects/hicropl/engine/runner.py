@@ -1,6 +1,7 @@
 """The runner of the plugin's configs (``runner_type='HiCroPLRunner'``)."""
 from typing import Dict, List, Optional, Tuple
 
+from mmengine.config import Config
 from mmengine.device import get_device
 from mmengine.model import is_model_wrapper
 from mmengine.optim import OptimWrapperDict
@@ -11,6 +12,7 @@ from mmengine.runner import Runner
 
 from mmpretrain.registry import HOOKS
 from ..errors import ConfigError
+from .config_text import FormattedOnceConfig
 from .io_scope import plugin_io
 
 __all__ = ['HiCroPLRunner', 'REQUIRED_HOOKS']
@@ -57,11 +59,22 @@ class HiCroPLRunner(Runner):
       (absolute values such as ``eta_min`` or a constant warm-up value stay
       as configured). One log line says so. MMEngine would otherwise keep
       the checkpoint's values and silently ignore the new lr.
+    * **The config text formatted once.** ``cfg`` is a
+      :class:`~projects.hicropl.engine.config_text.FormattedOnceConfig`:
+      the yapf-formatted text every checkpoint stores is computed again only
+      when the config changes.
 
     Configs select it with ``runner_type = 'HiCroPLRunner'`` (the default
     runtime does), which ``tools/train.py``, ``tools/test.py`` and
     MMPretrain's own tools honour.
     """
+
+    def __init__(self, *args, cfg=None, **kwargs):
+        if isinstance(cfg, Config):
+            cfg = FormattedOnceConfig.from_config(cfg)
+        else:  # a dict, or None as MMEngine's empty config
+            cfg = FormattedOnceConfig(cfg or {})
+        super().__init__(*args, cfg=cfg, **kwargs)
 
     # ------------------------------------------------------------- hooks
     def register_hooks(self, default_hooks=None, custom_hooks=None) -> None:
