@@ -2,7 +2,10 @@
 # The miniature paper: every method with configs for the miniature benchmark suite
 # (synthetic world, world CLIP) over the four protocols and 3 seeds, through
 # tools/sweep.py (finished runs are skipped, interrupted ones resumed: run it again
-# after an interruption), then the results report (tables and plots) into docs/miniature/.
+# after an interruption), then the results report (tables and plots) into docs/miniature/,
+# made from the runs' results.json copied into docs/miniature/runs/ (so that
+# "python tools/analysis/report.py docs/miniature/runs --out-dir docs/miniature"
+# makes the tables again from the repository alone).
 #   bash tools/world/miniature_paper.sh               # everything
 #   METHODS="hicropl coop" SEEDS="1" PROTOCOLS="base2novel" bash tools/world/miniature_paper.sh
 #   bash tools/world/miniature_paper.sh --dry-run     # the plan: every run and its status
@@ -31,6 +34,7 @@ for protocol in $PROTOCOLS; do
         --seeds $SEEDS --shots $SHOTS --work-root "$WORK_ROOT" "$@"
 done
 if [[ $DRY_RUN == 0 ]]; then
-    "$PYTHON" tools/analysis/report.py "$WORK_ROOT" --out-dir "$OUT_DIR" --only-found \
+    "$PYTHON" tools/world/collect_runs.py "$WORK_ROOT" "$OUT_DIR/runs"
+    "$PYTHON" tools/analysis/report.py "$OUT_DIR/runs" --out-dir "$OUT_DIR" --only-found \
         --seeds $SEEDS --shots $SHOTS
 fi
