@@ -5,6 +5,8 @@
 # tokens initialised from "a photo of a", class name at the end, and the regulariser
 # toward the hand-crafted text features (Eq. 4) with lambda = 8.0. The hand-crafted
 # prompt is CoOp's per-dataset template (CUSTOM_TEMPLATES; the leaf configs set it).
+# results label of tools/run_protocol.py (the learner is CoOp's)
+setting = 'KgCoOp'
 model = dict(
     type='PromptCLIPClassifier',
     backbone=dict(type='PromptedCLIP', arch='ViT-B-16', pretrained='openai'),
