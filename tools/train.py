@@ -223,7 +223,7 @@ def main(argv=None):
     import_plugin()
     from mmengine.registry import RUNNERS
     from mmengine.runner import Runner
-    from projects.hicropl.engine.preflight import preflight
+    from projects.hicropl.engine.preflight import check_trainable, preflight
     from projects.hicropl.engine import plugin_io
 
     # load config
@@ -231,6 +231,7 @@ def main(argv=None):
 
     # merge cli arguments to config
     cfg = merge_args(cfg, args)
+    check_trainable(cfg)
     preflight(cfg)  # data and class texts, before the runner
     setup_distributed(cfg)
     init_process_group(cfg)

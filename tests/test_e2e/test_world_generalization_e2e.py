@@ -71,3 +71,23 @@ def test_hicropl_gains_on_base_and_keeps_novel(world_objects, zero_shot, tmp_pat
         metrics = json.load(f)['evaluations'][0]['metrics']
     assert metrics['b2n/base'] >= zero_shot['b2n/base'] + 10.0, (metrics, zero_shot)
     assert metrics['b2n/novel'] >= zero_shot['b2n/novel'] - 3.0, (metrics, zero_shot)
+
+
+def test_source_tested_on_a_test_only_target(tmp_path):
+    """The cross-dataset / domain-generalization path on the suite: CoOp's
+    source model (1 shot, 1 epoch) tested on WorldObjects, then on
+    WorldObjectsSketch, whose config has no train split but its method's
+    schedule, without retraining (the suite is made on first use here)."""
+    source = osp.join(REPO, 'configs', 'coop', 'cross_dataset', 'world_objects.py')
+    target = osp.join(REPO, 'configs', 'coop', 'domain_generalization',
+                      'world_objects_sketch.py')
+    work = str(tmp_path / 'coop')
+    run_tool('run_protocol.py', source, '--work-dir', work, '--seed', '1',
+             '--cfg-options', 'train_cfg.max_epochs=1',
+             'train_dataloader.dataset.num_shots=1', f'eval_targets=[{target!r}]',
+             cwd=str(tmp_path))
+    with open(osp.join(work, 'results.json')) as f:
+        evaluations = json.load(f)['evaluations']
+    assert [e['dataset'] for e in evaluations] == ['WorldObjects', 'WorldObjectsSketch']
+    assert evaluations[1]['role'] == 'target'
+    assert 0 <= evaluations[1]['metrics']['accuracy/top1'] <= 100

@@ -11,6 +11,7 @@ import pytest
 import torch
 import torch.nn as nn
 from mmengine.fileio import LocalBackend, get_file_backend
+from mmengine.evaluator import BaseMetric
 from mmengine.hooks import Hook
 from mmengine.model import BaseModel
 from mmengine.registry import RUNNERS
@@ -228,3 +229,37 @@ def test_config_text_formatted_once_per_run(tmp_path, monkeypatch):
     texts = {torch.load(tmp_path / f'epoch_{e}.pth', weights_only=False)
              ['meta']['cfg'] for e in (1, 2, 3)}
     assert texts == {mmengine_config.Config(runner.cfg.to_dict()).pretty_text}
+
+
+class _Count(BaseMetric):
+
+    def process(self, data_batch, data_samples):
+        self.results.append(len(data_samples))
+
+    def compute_metrics(self, results):
+        return dict(count=sum(results))
+
+
+def test_test_only_config_tests_with_its_schedule(tmp_path):
+    """A method's config on a test-only dataset keeps its schedule's train
+    loop and optimizer; MMEngine refuses them without a train dataloader,
+    the plugin's runner drops them and tests."""
+    kwargs = dict(
+        model=_Toy(), work_dir=str(tmp_path),
+        test_dataloader=dict(
+            dataset=_Data(), sampler=dict(type='DefaultSampler', shuffle=False),
+            batch_size=2, num_workers=0, collate_fn=dict(type='default_collate')),
+        test_cfg=dict(), test_evaluator=[_Count()],
+        train_cfg=dict(by_epoch=True, max_epochs=5),
+        optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.1)),
+        param_scheduler=dict(type='ConstantLR'),
+        val_cfg=dict(), val_evaluator=[_Count()],
+        default_scope='mmpretrain', log_level='WARNING')
+    with pytest.raises(ValueError, match='train_dataloader'):
+        Runner(**kwargs, experiment_name=f'plain_{uuid.uuid4().hex}')
+    runner = HiCroPLRunner(
+        **kwargs, experiment_name=f'ours_{uuid.uuid4().hex}',
+        cfg=dict(hicropl_disabled_hooks=['ClassNamesHook']))
+    assert runner._train_loop is None
+    assert runner.optim_wrapper is None and runner._val_loop is None
+    assert runner.test() == dict(count=len(_Data()))

@@ -220,3 +220,21 @@ def test_test_missing_checkpoint(tmp_path):
     assert 'last_checkpoint' in proc.stderr  # the fix
     assert 'Traceback' not in proc.stderr + proc.stdout
     assert not work.exists()
+
+
+def test_train_test_only_config(tmp_path):
+    """Training a test-only target (its dataset has no train split): one
+    message naming what to run instead, before any data or work dir."""
+    work = tmp_path / 'work'
+    target = (REPO_ROOT / 'configs' / 'hicropl' / 'domain_generalization' /
+              'imagenet_sketch.py')
+    env = {k: v for k, v in os.environ.items() if k != 'HICROPL_DEBUG'}
+    proc = subprocess.run(
+        [sys.executable, str(REPO_ROOT / 'tools' / 'train.py'), str(target),
+         '--work-dir', str(work)],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 1, proc.stderr[-3000:]
+    assert 'no train_dataloader' in proc.stderr
+    assert 'tools/test.py CONFIG CHECKPOINT' in proc.stderr
+    assert 'Traceback' not in proc.stderr + proc.stdout
+    assert not work.exists()

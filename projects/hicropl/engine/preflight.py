@@ -142,6 +142,18 @@ def check_class_texts(cfg, classes: Dict[str, Sequence[str]]) -> None:
                             ) from err
 
 
+def check_trainable(cfg) -> None:
+    """A config without ``train_dataloader`` (a test-only dataset such as
+    ImageNet-Sketch) cannot be trained: say so, and what to run instead."""
+    if not cfg.get('train_dataloader', None):
+        raise ConfigError(
+            'The config has no train_dataloader: its dataset has only a test '
+            'split (a test-only target such as ImageNet-Sketch). Train with '
+            'the source config of its protocol (e.g. the cross_dataset '
+            'source), then test this config with: python tools/test.py '
+            'CONFIG CHECKPOINT.')
+
+
 def preflight(cfg, splits: Optional[Sequence[str]] = None) -> Dict[str, dict]:
     """Build and check the datasets and class texts of a run.
 

@@ -30,6 +30,27 @@ REQUIRED_HOOKS: Dict[str, str] = {
 DISABLE_KEY = 'hicropl_disabled_hooks'
 
 
+def _without_unused_loops(kwargs: dict) -> dict:
+    """The runner's arguments without the training (or validation) settings
+    of a config whose dataset has no train (or val) split.
+
+    A test-only dataset (ImageNet-V2/-Sketch/-A/-R, the miniature suite's
+    domain-shift sets) is tested with its method's config, whose schedule
+    still names a train loop and an optimizer; MMEngine refuses a train loop
+    without a train dataloader (and a val loop without a val dataloader),
+    so such a config could not be tested at all. Without the dataloader the
+    loop could never run: it is dropped here (``tools/train.py`` refuses
+    such a config before building a runner, naming the fix).
+    """
+    kwargs = dict(kwargs)
+    if kwargs.get('train_dataloader') is None:
+        for key in ('train_cfg', 'optim_wrapper', 'param_scheduler'):
+            kwargs[key] = None
+    if kwargs.get('val_dataloader') is None:
+        kwargs['val_cfg'] = kwargs['val_evaluator'] = None
+    return kwargs
+
+
 @RUNNERS.register_module()
 class HiCroPLRunner(Runner):
     """MMEngine's :class:`~mmengine.runner.Runner` with what the plugin's
@@ -59,6 +80,9 @@ class HiCroPLRunner(Runner):
       (absolute values such as ``eta_min`` or a constant warm-up value stay
       as configured). One log line says so. MMEngine would otherwise keep
       the checkpoint's values and silently ignore the new lr.
+    * **Test-only datasets.** Without a train (val) dataloader the train
+      (val) loop settings are dropped instead of refused, so a method's
+      config tests datasets that have only a test split.
     * **The config text formatted once.** ``cfg`` is a
       :class:`~projects.hicropl.engine.config_text.FormattedOnceConfig`:
       the yapf-formatted text every checkpoint stores is computed again only
@@ -74,7 +98,7 @@ class HiCroPLRunner(Runner):
             cfg = FormattedOnceConfig.from_config(cfg)
         else:  # a dict, or None as MMEngine's empty config
             cfg = FormattedOnceConfig(cfg or {})
-        super().__init__(*args, cfg=cfg, **kwargs)
+        super().__init__(*args, cfg=cfg, **_without_unused_loops(kwargs))
 
     # ------------------------------------------------------------- hooks
     def register_hooks(self, default_hooks=None, custom_hooks=None) -> None:
