@@ -23,6 +23,7 @@ if [[ -z "${METHODS:-}" ]]; then
 fi
 cd "$ROOT"
 DRY_RUN=0
+FAILED=""
 for arg in "$@"; do [[ "$arg" == --dry-run ]] && DRY_RUN=1; done
 for protocol in $PROTOCOLS; do
     methods=""
@@ -30,11 +31,16 @@ for protocol in $PROTOCOLS; do
         ls "configs/$m/$protocol"/world_*.py > /dev/null 2>&1 && methods="$methods $m"
     done
     [[ -z "$methods" ]] && continue
+    # a failed run does not stop the other protocols or the report
     "$PYTHON" tools/sweep.py --methods $methods --protocol "$protocol" --datasets miniature \
-        --seeds $SEEDS --shots $SHOTS --work-root "$WORK_ROOT" "$@"
+        --seeds $SEEDS --shots $SHOTS --work-root "$WORK_ROOT" "$@" || FAILED="$FAILED $protocol"
 done
 if [[ $DRY_RUN == 0 ]]; then
     "$PYTHON" tools/world/collect_runs.py "$WORK_ROOT" "$OUT_DIR/runs"
     "$PYTHON" tools/analysis/report.py "$OUT_DIR/runs" --out-dir "$OUT_DIR" --only-found \
         --seeds $SEEDS --shots $SHOTS
+fi
+if [[ -n "$FAILED" ]]; then
+    echo "Some runs failed (protocols:$FAILED): see the FAILED lines above; run again to resume them." >&2
+    exit 1
 fi
