@@ -146,6 +146,45 @@ def test_missing_datasets_make_averages_missing(work_dirs, tmp_path):
         'ImageNet', 'Caltech101', 'OxfordPets']
 
 
+def test_transfer_tables_name_the_source_and_show_zero_shot(tmp_path):
+    """Tables 2 / 3 name the source dataset the runs used (the paper's is
+    ImageNet), and zero-shot CLIP, which tests every dataset in a run of its
+    own (role ``test``), fills its source and target columns from those."""
+    root = tmp_path / 'work_dirs'
+    for seed, (src, tgt, dg) in {1: (40.0, 30.0, 20.0),
+                                 2: (42.0, 32.0, 22.0)}.items():
+        run(root, 'cross_dataset', 'WorldObjects', seed, 16, [
+            evaluation('cross_dataset', 'source', 'WorldObjects',
+                       {'accuracy/top1': src}),
+            evaluation('cross_dataset', 'target', 'WorldCounts',
+                       {'accuracy/top1': tgt}),
+            evaluation('domain_generalization', 'target',
+                       'WorldObjectsSketch', {'accuracy/top1': dg})])
+        for protocol, dataset, acc in (
+                ('cross_dataset', 'WorldObjects', 10.0 + seed),
+                ('cross_dataset', 'WorldCounts', 5.0),
+                ('domain_generalization', 'WorldObjectsSketch', 7.0)):
+            run(root / 'zs', protocol, dataset, seed, 16, [
+                evaluation(protocol, 'test', dataset, {'accuracy/top1': acc})
+            ], setting='ZeroShotCLIP')
+    out = tmp_path / 'report'
+    tables = report.main([str(root), '--out-dir', str(out), '--only-found'])
+    assert list(tables['table2'].columns) == [
+        'WorldObjects', 'WorldCounts', 'Average']
+    assert list(tables['table3'].columns) == [
+        'WorldObjects', 'WorldObjectsSketch', 'Average']
+    t2 = read_csv(out / 'table2_cross_dataset.csv')
+    assert float(t2[('HiCroPL', 'WorldObjects')]['value']) == 41.0
+    assert float(t2[('ZeroShotCLIP', 'WorldObjects')]['value']) == 11.5
+    assert float(t2[('ZeroShotCLIP', 'WorldCounts')]['value']) == 5.0
+    assert t2[('ZeroShotCLIP', 'Average')]['status'] == 'complete'
+    t3 = read_csv(out / 'table3_domain_generalization.csv')
+    assert float(t3[('HiCroPL', 'WorldObjects')]['value']) == 41.0
+    assert float(t3[('ZeroShotCLIP', 'WorldObjects')]['value']) == 11.5
+    assert float(t3[('ZeroShotCLIP', 'WorldObjectsSketch')]['value']) == 7.0
+    assert 'Missing runs' not in (out / 'table2_cross_dataset.md').read_text()
+
+
 def test_expected_seeds_and_duplicates(work_dirs, tmp_path):
     # A fourth expected seed: every entry becomes incomplete.
     out = tmp_path / 'report'

@@ -8,10 +8,10 @@ given work directories, averages each entry over seeds and writes, into
 * ``table1_base2novel.{md,csv}``: base / novel / HM per dataset + average
   (paper Table 1; HM of the averaged base and novel accuracies, as the
   paper computes it);
-* ``table2_cross_dataset.{md,csv}``: ImageNet source + 10 targets + average
-  of the targets (Table 2);
-* ``table3_domain_generalization.{md,csv}``: ImageNet + V2 / Sketch / A / R
-  + average of the targets (Table 3);
+* ``table2_cross_dataset.{md,csv}``: the source dataset (ImageNet in the
+  paper) + 10 targets + average of the targets (Table 2);
+* ``table3_domain_generalization.{md,csv}``: the source + V2 / Sketch / A /
+  R + average of the targets (Table 3);
 * ``fewshot.{md,csv}``: accuracy per dataset and K (Table 14) + average;
 * ``fewshot.png`` (accuracy vs K per dataset and average, Fig. 3) and
   ``base_novel.png`` (base / novel bars per dataset);
@@ -355,15 +355,32 @@ def table_base2novel(runs, seeds, datasets) -> Table:
 
 def table_transfer(runs, seeds, protocol: str, targets, name: str,
                    title: str) -> Table:
-    """Paper Tables 2 / 3: ImageNet source + targets + target average."""
+    """Paper Tables 2 / 3: source (ImageNet in the paper) + targets + target
+    average.
+
+    A trained setting records its source test (role ``source``; for domain
+    generalization, the one of its cross-dataset run) and its target tests
+    (role ``target``). A setting without training (zero-shot CLIP) tests each
+    dataset in a run of its own (role ``test``): its tests on the source
+    dataset and on the targets fill its source and target columns.
+    """
     settings = settings_of(runs, [protocol])
-    source = _group(observations(runs, protocol, ACCURACY, ('source', )))
+    source_protocols = [protocol]
     if protocol == 'domain_generalization':
-        # The source model is the cross-dataset one: its ImageNet test.
-        source.update(_group(observations(runs, 'cross_dataset', ACCURACY,
-                                          ('source', ))))
-    target = _group(observations(runs, protocol, ACCURACY, ('target', )))
-    columns = ['ImageNet'] + [display(t) for t in targets] + ['Average']
+        source_protocols.append('cross_dataset')
+    source_obs = [o for p in source_protocols
+                  for o in observations(runs, p, ACCURACY, ('source', ))]
+    source_datasets = sorted({o[1] for o in source_obs}) or ['ImageNet']
+    tests = [o for p in source_protocols
+             for o in observations(runs, p, ACCURACY, ('test', ))]
+    source = _group(source_obs +
+                    [o for o in tests if o[1] in source_datasets])
+    target = _group(list(observations(runs, protocol, ACCURACY,
+                                      ('target', ))) +
+                    [o for o in tests if o[1] in targets])
+    source_column = (display(source_datasets[0])
+                     if len(source_datasets) == 1 else 'Source')
+    columns = [source_column] + [display(t) for t in targets] + ['Average']
     table = Table(name, title, columns)
     for setting in settings:
         src, marks = {}, ''
@@ -372,10 +389,10 @@ def table_transfer(runs, seeds, protocol: str, targets, name: str,
                 src.update(v)
                 marks += v.marks
         entry = Entry.from_seeds(src, seeds, marks)
-        table.add(setting, 'ImageNet', entry)
-        if _missing_text(setting, 'ImageNet (source)', entry):
-            table.missing_runs.append(
-                _missing_text(setting, 'ImageNet (source)', entry))
+        table.add(setting, source_column, entry)
+        missing = _missing_text(setting, f'{source_column} (source)', entry)
+        if missing:
+            table.missing_runs.append(missing)
         entries = []
         for dataset in targets:
             values, marks = {}, ''
@@ -391,6 +408,9 @@ def table_transfer(runs, seeds, protocol: str, targets, name: str,
                 table.missing_runs.append(missing)
         table.add(setting, 'Average', Entry.average(entries))
     table.notes.append('Average over the target datasets (not the source).')
+    if len(source_datasets) > 1:
+        table.notes.append('Source: ' + ', '.join(
+            display(d) for d in source_datasets) + '.')
     table.settings = settings
     return table
 
