@@ -40,6 +40,8 @@ from mmengine.config import Config  # noqa: E402
 
 from projects.hicropl.datasets.world import (Domain, Scene,  # noqa: E402
                                              caption, render_scene)
+from projects.hicropl.datasets.world.captions import \
+    shape_caption  # noqa: E402
 from projects.hicropl.datasets.world.pretraining import \
     render_pretraining_set  # noqa: E402
 from projects.hicropl.datasets.world.vocabulary import (COLOURS,  # noqa: E402
@@ -50,7 +52,7 @@ from projects.hicropl.models.classifiers.prompt_clip import (  # noqa: E402
 ARCH_CONFIG = osp.join(REPO_ROOT, 'configs', '_base_', 'world_clip.py')
 
 
-def parse_args():
+def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('--out', required=True, help='weights file to write')
     parser.add_argument('--curve', help='training curve JSON '
@@ -68,12 +70,17 @@ def parse_args():
                         'random colours (0: from all): colour alone then '
                         'cannot tell the captions of a batch apart, so shape, '
                         'pattern, count and size are learned too')
+    parser.add_argument('--shape-caption-steps', type=int, default=0,
+                        help='for the first N steps every caption names only '
+                        'the shape ("a photo of a star."): only shape can '
+                        'match those, so the CLIP learns shapes before the '
+                        'easier attributes of the full captions')
     parser.add_argument('--probe-every', type=int, default=100)
     parser.add_argument('--threads', type=int, default=1,
                         help='torch CPU threads (default 1: the same '
                         'summation order, hence the same weights, on every '
                         'run of one machine)')
-    return parser.parse_args()
+    return parser.parse_args(argv)
 
 
 def normalise(images: np.ndarray) -> torch.Tensor:
@@ -124,6 +131,15 @@ def sample_batch(rng, by_colour, batch_size, colours_per_batch):
     return rng.choice(pool, batch_size, replace=False)
 
 
+def batch_captions(scenes, idx, step: int, shape_caption_steps: int,
+                   rng) -> list:
+    """The captions of one batch: shape-only ones for the first
+    ``shape_caption_steps`` steps (a curriculum), then full random ones."""
+    if step <= shape_caption_steps:
+        return [shape_caption(scenes[i]) for i in idx]
+    return [caption(scenes[i], rng) for i in idx]
+
+
 def save_weights(state_dict, out: str) -> str:
     """Write ``state_dict`` in fp16 to ``out`` (atomically) and its
     sha256 to ``<out>.sha256``; returns the digest. Serialised through a
@@ -155,8 +171,8 @@ def param_groups(model, weight_decay):
             dict(params=decay, weight_decay=weight_decay)]
 
 
-def main():
-    args = parse_args()
+def main(argv=None):
+    args = parse_args(argv)
     torch.set_num_threads(args.threads)
     curve_path = args.curve or osp.splitext(args.out)[0] + '_curve.json'
     arch = Config.fromfile(ARCH_CONFIG).world_clip_arch.to_dict()
@@ -191,7 +207,8 @@ def main():
         batch = images[idx]
         flip = rng.random(len(idx)) < 0.5
         batch[flip] = batch[flip, :, ::-1]
-        texts = tokenizer([caption(scenes[i], rng) for i in idx])
+        texts = tokenizer(batch_captions(scenes, idx, step,
+                                         args.shape_caption_steps, rng))
         image_features, text_features, logit_scale = model(
             normalise(batch), texts)
         loss = loss_fn(image_features, text_features, logit_scale)

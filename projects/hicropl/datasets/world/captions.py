@@ -3,6 +3,8 @@
 Captions name a random subset of a scene's attributes with varied
 templates, so that the text tower learns each attribute word on its own
 and in combination; the colour and shape are always named.
+:func:`shape_caption` names the shape alone (a pretraining curriculum:
+``tools/world/pretrain_clip.py --shape-caption-steps``).
 """
 from typing import List
 
@@ -51,6 +53,20 @@ def caption(scene: Scene, rng: np.random.Generator) -> str:
         obj=object_phrase(scene, rng),
         bg=bg,
         be='is' if scene.count == 1 else 'are')
+
+
+def shape_caption(scene: Scene) -> str:
+    """A caption that names only the shape (plural for several objects):
+    'a photo of a star.', 'a photo of crosses.'.
+
+    A CLIP trained from scratch on :func:`caption` alone learns the easy
+    attributes (colour, background, count) and hardly any shape; starting
+    with these captions, which only shape can match, makes it learn shapes
+    (docs/world_clip.md)."""
+    _, noun = count_phrase(scene.count, scene.shape)
+    if scene.count == 1:
+        return f'a photo of {article(noun)} {noun}.'
+    return f'a photo of {noun}.'
 
 
 def describe(words: List[str], kind: str) -> List[str]:
