@@ -65,12 +65,10 @@ def parse_args(argv=None):
     parser.add_argument('--lr', type=float, default=1e-3)
     parser.add_argument('--weight-decay', type=float, default=0.1)
     parser.add_argument('--warmup', type=int, default=100)
-    parser.add_argument('--colours-per-batch', type=int, default=3,
+    parser.add_argument('--colours-per-batch', type=int, default=0,
                         help='draw each batch from the images of this many '
-                        'random colours (0: from all): colour alone then '
-                        'cannot tell the captions of a batch apart, so shape, '
-                        'pattern, count and size are learned too')
-    parser.add_argument('--shape-caption-steps', type=int, default=0,
+                        'random colours (0: from all)')
+    parser.add_argument('--shape-caption-steps', type=int, default=600,
                         help='for the first N steps every caption names only '
                         'the shape ("a photo of a star."): only shape can '
                         'match those, so the CLIP learns shapes before the '
