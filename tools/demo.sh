@@ -5,7 +5,7 @@
 # CLIP first, then HiCroPL trained on the 24 base classes and its selected
 # checkpoint tested on all 48 classes; prints base / novel / HM accuracy of
 # both, the checkpoint, logs and results. Needs no download; the dataset is
-# generated on first use; about 4 minutes on 2 CPU cores once installed.
+# generated on first use; about 3 minutes on 2 CPU cores once installed.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 VENV=$(bash "$ROOT/tools/setup_env.sh" | tail -n 1)
