@@ -49,6 +49,7 @@ from mmengine.config import Config  # noqa: E402
 
 from projects.hicropl.errors import (CheckpointNotFoundError,  # noqa: E402
                                      ConfigError)
+from projects.hicropl.evaluation.results import default_setting  # noqa: E402
 from projects.hicropl.utils.cli import (add_debug_argument,  # noqa: E402
                                         run_main)
 
@@ -181,21 +182,6 @@ def effective_seed(cfg: Config, seed: Optional[int] = None) -> int:
     if seed is not None:
         return seed
     return int((cfg.get('randomness', None) or {}).get('seed', 1))
-
-
-def default_setting(cfg: Config) -> str:
-    """The config's ``setting``, else the prompt learner's type without the
-    ``PromptLearner`` suffix (e.g. ``HiCroPL``, ``HiCroPLOfficial``), with
-    the config's ``ablation`` name in brackets when it has one."""
-    if cfg.get('setting'):
-        return str(cfg.setting)
-    model = cfg.get('model', {})
-    learner = model.get('prompt_learner', None) or {}
-    name = str(learner.get('type', model.get('type', 'model')))
-    name = name.replace('PromptLearner', '') or name
-    if cfg.get('ablation', None):
-        name = f'{name} [{cfg.ablation}]'
-    return name
 
 
 def trains(cfg: Config) -> bool:

@@ -211,3 +211,26 @@ def test_bad_results_file_is_named(tmp_path):
     bad.write_text(json.dumps({'format': 'something-else'}))
     with pytest.raises(ValueError, match=str(bad)):
         report.main([str(tmp_path / 'w'), '--out-dir', str(tmp_path / 'o')])
+
+
+def test_expected_methods_without_runs_are_shown_missing(work_dirs, tmp_path):
+    """``--methods``: a method folder whose runs are all absent (e.g. every
+    one failed) gets its rows, missing, and its runs listed as missing, in
+    the protocols it has configs for; an unknown folder is named."""
+    out = tmp_path / 'report'
+    tables = report.main([str(work_dirs), '--out-dir', str(out),
+                          '--only-found', '--methods', 'hicropl', 'cocoop'])
+    assert tables['table1'].settings == ['CoCoOp', 'HiCroPL']
+    t1 = read_csv(out / 'table1_base2novel.csv')
+    assert t1[('OxfordPets', 'CoCoOp Base')]['status'] == 'missing'
+    assert t1[('OxfordPets', 'CoCoOp Base')]['missing_seeds'] == '1 2 3'
+    assert t1[('OxfordPets', 'HiCroPL Base')]['status'] == 'complete'
+    assert t1[('Average', 'CoCoOp HM')]['status'] == 'missing'
+    text = (out / 'table1_base2novel.md').read_text()
+    assert '- CoCoOp: OxfordPets, seed(s) 1, 2, 3' in text
+    assert 'CoCoOp' in tables['fewshot'].settings
+    assert read_csv(out / 'table2_cross_dataset.csv')[
+        ('CoCoOp', 'ImageNet')]['status'] == 'missing'
+    with pytest.raises(SystemExit, match='no method folder .*nomethod'):
+        report.main([str(work_dirs), '--out-dir', str(out),
+                     '--methods', 'nomethod'])

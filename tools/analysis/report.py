@@ -41,7 +41,9 @@ Expected seeds default to every seed found in the runs of the same protocol
 (``--seeds`` sets them);
 expected datasets to the paper's (plus any other dataset found;
 ``--only-found`` keeps just the datasets found); expected shots to
-1, 2, 4, 8, 16 (plus any other found).
+1, 2, 4, 8, 16 (plus any other found); expected settings (rows) to those
+found, plus those of the method folders given with ``--methods`` (so that
+a method whose runs all failed is shown missing, not left out).
 
 Example::
 
@@ -49,6 +51,7 @@ Example::
 """
 import argparse
 import csv
+import glob
 import math
 import os
 import os.path as osp
@@ -65,9 +68,8 @@ from projects.hicropl.evaluation.metrics.base_novel import \
     harmonic_mean  # noqa: E402
 from projects.hicropl.evaluation.ablations import \
     ABLATION_TABLES  # noqa: E402
-from projects.hicropl.evaluation.results import (find_results,  # noqa: E402
-                                                 load_results,
-                                                 random_weights)
+from projects.hicropl.evaluation.results import (  # noqa: E402
+    default_setting, find_results, load_results, random_weights)
 
 # The paper's datasets in its column order (dataset_name of our datasets).
 PAPER_DATASETS = [
@@ -269,11 +271,39 @@ def observations(runs: List[Dict], protocol: str, metric: str,
                        run_marks(run))
 
 
-def settings_of(runs: List[Dict], protocols: Sequence[str]) -> List[str]:
+def settings_of(runs: List[Dict], protocols: Sequence[str],
+                expected: Iterable[str] = ()) -> List[str]:
+    """The settings of the runs of ``protocols``, and the ``expected``
+    ones (shown missing when they have no run)."""
     return sorted({
         setting_label(r) for r in runs for ev in r['evaluations']
         if ev['protocol'] in protocols
-    })
+    } | set(expected))
+
+
+PROTOCOLS = ('base2novel', 'cross_dataset', 'domain_generalization',
+             'fewshot')
+
+
+def expected_settings(methods: Sequence[str],
+                      configs_root: str) -> Dict[str, List[str]]:
+    """``protocol -> setting labels`` of method folders under
+    ``configs_root``: a method is expected in each protocol it has configs
+    for, under the label ``tools/run_protocol.py`` gives its runs (that of
+    its first config)."""
+    from mmengine.config import Config
+    expected = {p: [] for p in PROTOCOLS}
+    for method in methods:
+        folder = osp.join(configs_root, method)
+        if not osp.isdir(folder):
+            raise SystemExit(f'--methods: no method folder {folder}; choose '
+                             f'among the folders of {configs_root}.')
+        for protocol in PROTOCOLS:
+            paths = sorted(glob.glob(osp.join(folder, protocol, '*.py')))
+            if paths:
+                expected[protocol].append(
+                    default_setting(Config.fromfile(paths[0])))
+    return expected
 
 
 def _ordered(preferred: Sequence, found: Iterable) -> List:
@@ -306,9 +336,10 @@ def _missing_text(setting: str, what: str, entry: Entry) -> Optional[str]:
 # Tables
 
 
-def table_base2novel(runs, seeds, datasets) -> Table:
-    """Paper Table 1: Base / Novel / HM per dataset and setting."""
-    settings = settings_of(runs, ['base2novel'])
+def table_base2novel(runs, seeds, datasets, expected=()) -> Table:
+    """Paper Table 1: Base / Novel / HM per dataset and setting (those of
+    the runs and the ``expected`` ones)."""
+    settings = settings_of(runs, ['base2novel'], expected)
     groups = {
         name: _group(observations(runs, 'base2novel', metric))
         for name, metric in B2N_METRICS.items()
@@ -354,7 +385,7 @@ def table_base2novel(runs, seeds, datasets) -> Table:
 
 
 def table_transfer(runs, seeds, protocol: str, targets, name: str,
-                   title: str) -> Table:
+                   title: str, expected=()) -> Table:
     """Paper Tables 2 / 3: source (ImageNet in the paper) + targets + target
     average.
 
@@ -364,7 +395,7 @@ def table_transfer(runs, seeds, protocol: str, targets, name: str,
     dataset in a run of its own (role ``test``): its tests on the source
     dataset and on the targets fill its source and target columns.
     """
-    settings = settings_of(runs, [protocol])
+    settings = settings_of(runs, [protocol], expected)
     source_protocols = [protocol]
     if protocol == 'domain_generalization':
         source_protocols.append('cross_dataset')
@@ -415,9 +446,9 @@ def table_transfer(runs, seeds, protocol: str, targets, name: str,
     return table
 
 
-def table_fewshot(runs, seeds, datasets, shots) -> Table:
+def table_fewshot(runs, seeds, datasets, shots, expected=()) -> Table:
     """Few-shot accuracy per dataset and K (paper Table 14 / Fig. 3)."""
-    settings = settings_of(runs, ['fewshot'])
+    settings = settings_of(runs, ['fewshot'], expected)
     groups = _group(observations(runs, 'fewshot', ACCURACY))
     columns = [f'{s} {k}-shot' if len(settings) > 1 else f'{k}-shot'
                for s in settings for k in shots]
@@ -603,14 +634,27 @@ def parse_args(argv=None):
     parser.add_argument(
         '--only-found', action='store_true',
         help='expect only the datasets found, not the paper\'s')
+    parser.add_argument(
+        '--methods', nargs='+', default=(),
+        help='method folders under configs/ (e.g. hicropl coop) expected in '
+        'every protocol they have configs for: a method without runs is '
+        'shown missing (default: the methods found)')
+    parser.add_argument(
+        '--configs-root', default=osp.join(REPO_ROOT, 'configs'),
+        help='config tree of --methods (default: the repository\'s)')
     return parser.parse_args(argv)
 
 
 def build_report(runs: List[Dict],
                  seeds: Optional[Sequence[int]] = None,
                  shots: Optional[Sequence[int]] = None,
-                 only_found: bool = False) -> Dict[str, Table]:
-    """The tables of the protocols that have at least one run."""
+                 only_found: bool = False,
+                 expected: Optional[Dict[str, List[str]]] = None
+                 ) -> Dict[str, Table]:
+    """The tables of the protocols that have at least one run; the
+    ``expected`` settings of a protocol (:func:`expected_settings`) have
+    rows there even without runs."""
+    expected = expected or {}
     protocols = {ev['protocol'] for r in runs for ev in r['evaluations']}
 
     def seeds_of(*names):
@@ -630,25 +674,29 @@ def build_report(runs: List[Dict],
     if 'base2novel' in protocols:
         tables['table1'] = table_base2novel(
             runs, seeds_of('base2novel'),
-            datasets('base2novel', PAPER_DATASETS))
+            datasets('base2novel', PAPER_DATASETS),
+            expected.get('base2novel', ()))
     if 'cross_dataset' in protocols:
         tables['table2'] = table_transfer(
             runs, seeds_of('cross_dataset'), 'cross_dataset',
             datasets('cross_dataset', XD_TARGETS, ('target', )),
-            'table2_cross_dataset', 'Table 2: cross-dataset evaluation')
+            'table2_cross_dataset', 'Table 2: cross-dataset evaluation',
+            expected.get('cross_dataset', ()))
     if 'domain_generalization' in protocols:
         tables['table3'] = table_transfer(
             runs, seeds_of('domain_generalization'), 'domain_generalization',
             datasets('domain_generalization', DG_TARGETS, ('target', )),
             'table3_domain_generalization',
-            'Table 3: domain generalization')
+            'Table 3: domain generalization',
+            expected.get('domain_generalization', ()))
     if 'fewshot' in protocols:
         found = sorted({r['num_shots'] for r in runs
                         if r['protocol'] == 'fewshot'})
         k = sorted(shots) if shots else _ordered(
             PAPER_SHOTS, [s for s in found if s not in PAPER_SHOTS])
         tables['fewshot'] = table_fewshot(
-            runs, seeds_of('fewshot'), datasets('fewshot', PAPER_DATASETS), k)
+            runs, seeds_of('fewshot'), datasets('fewshot', PAPER_DATASETS), k,
+            expected.get('fewshot', ()))
     return tables
 
 
@@ -705,7 +753,8 @@ def main(argv=None) -> Dict[str, Table]:
     runs = collect(paths)
     main_runs = [r for r in runs if not r.get('ablation')]
     tables = build_report(main_runs, args.seeds, args.shots,
-                          args.only_found)
+                          args.only_found,
+                          expected_settings(args.methods, args.configs_root))
     ablations = ablation_tables(runs, sorted(args.seeds or {
         r['seed'] for r in runs if r['protocol'] == 'base2novel'}))
     os.makedirs(args.out_dir, exist_ok=True)

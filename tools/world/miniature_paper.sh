@@ -19,7 +19,8 @@ SEEDS=${SEEDS:-1 2 3}
 SHOTS=${SHOTS:-1 4 16}
 PROTOCOLS=${PROTOCOLS:-base2novel fewshot cross_dataset domain_generalization}
 if [[ -z "${METHODS:-}" ]]; then
-    METHODS=$(cd "$ROOT/configs" && ls -d */*/world_objects*.py | cut -d/ -f1 | sort -u | tr '\n' ' ')
+    METHODS=$(cd "$ROOT/configs" && ls -d */*/world_objects*.py | cut -d/ -f1 | grep -v '^_' \
+        | sort -u | tr '\n' ' ')
 fi
 cd "$ROOT"
 DRY_RUN=0
@@ -38,7 +39,7 @@ done
 if [[ $DRY_RUN == 0 ]]; then
     "$PYTHON" tools/world/collect_runs.py "$WORK_ROOT" "$OUT_DIR/runs"
     "$PYTHON" tools/analysis/report.py "$OUT_DIR/runs" --out-dir "$OUT_DIR" --only-found \
-        --seeds $SEEDS --shots $SHOTS
+        --seeds $SEEDS --shots $SHOTS --methods $METHODS
 fi
 if [[ -n "$FAILED" ]]; then
     echo "Some runs failed (protocols:$FAILED): see the FAILED lines above; run again to resume them." >&2

@@ -242,3 +242,18 @@ def random_weights(record: Dict) -> Optional[bool]:
     if 'pretrained' not in record:
         return None
     return not record['pretrained']
+
+
+def default_setting(cfg) -> str:
+    """The config's ``setting``, else the prompt learner's type without the
+    ``PromptLearner`` suffix (e.g. ``HiCroPL``, ``HiCroPLOfficial``), with
+    the config's ``ablation`` name in brackets when it has one."""
+    if cfg.get('setting'):
+        return str(cfg.setting)
+    model = cfg.get('model', {})
+    learner = model.get('prompt_learner', None) or {}
+    name = str(learner.get('type', model.get('type', 'model')))
+    name = name.replace('PromptLearner', '') or name
+    if cfg.get('ablation', None):
+        name = f'{name} [{cfg.ablation}]'
+    return name
