@@ -550,8 +550,10 @@ def plot_fewshot(table: Table, settings, shots, path: str) -> None:
     rows = ['Average'] + [r for r in table.rows if r != 'Average']
     cols = min(4, len(rows))
     nrows = math.ceil(len(rows) / cols)
-    fig, axes = plt.subplots(nrows, cols, figsize=(3.2 * cols, 2.8 * nrows),
+    fig, axes = plt.subplots(nrows, cols, figsize=(3.2 * cols + 2.0,
+                                                   2.8 * nrows),
                              squeeze=False)
+    colours = plt.get_cmap('tab20' if len(settings) > 10 else 'tab10')
     for ax, row in zip(axes.flat, rows):
         for setting in settings:
             prefix = f'{setting} ' if len(settings) > 1 else ''
@@ -560,7 +562,8 @@ def plot_fewshot(table: Table, settings, shots, path: str) -> None:
             # NaN for a missing K breaks the line there.
             ys = [e.mean if e and e.mean is not None else float('nan')
                   for e in entries]
-            ax.plot(shots, ys, marker='o', label=setting)
+            ax.plot(shots, ys, marker='o', label=setting,
+                    color=colours(settings.index(setting) % colours.N))
             for k, e in zip(shots, entries):
                 if e and e.status == 'incomplete':
                     ax.annotate(INCOMPLETE, (k, e.mean))
@@ -573,8 +576,10 @@ def plot_fewshot(table: Table, settings, shots, path: str) -> None:
         ax.grid(alpha=0.3)
     for ax in list(axes.flat)[len(rows):]:
         ax.axis('off')
-    axes.flat[0].legend(fontsize='small')
-    fig.tight_layout()
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    fig.legend(handles, labels, fontsize='small', loc='upper left',
+               bbox_to_anchor=(3.2 * cols / (3.2 * cols + 2.0), 0.95))
+    fig.tight_layout(rect=(0, 0, 3.2 * cols / (3.2 * cols + 2.0), 1))
     fig.savefig(path, dpi=100)
     plt.close(fig)
 
@@ -586,7 +591,9 @@ def plot_base_novel(table: Table, settings, path: str) -> None:
     bars = [(s, m) for s in settings for m in ('Base', 'Novel')]
     width = 0.8 / len(bars)
     fig, ax = plt.subplots(figsize=(max(6.0, 0.9 * len(rows) * len(
-        settings)), 3.8))
+        settings)) + 2.5, max(3.8, 0.25 * len(bars))))
+    # one colour per setting (20 distinct); novel bars hatched
+    colours = plt.get_cmap('tab20' if len(settings) > 10 else 'tab10')
     for i, (setting, metric) in enumerate(bars):
         column = f'{setting} {metric}' if len(settings) > 1 else metric
         xs, ys = [], []
@@ -603,12 +610,15 @@ def plot_base_novel(table: Table, settings, path: str) -> None:
                 ax.text(x, entry.mean, INCOMPLETE, ha='center', va='bottom')
         label = f'{setting} {metric.lower()}' if len(settings) > 1 else \
             metric.lower()
-        ax.bar(xs, ys, width, label=label)
+        ax.bar(xs, ys, width, label=label,
+               color=colours(settings.index(setting) % colours.N),
+               hatch='//' if metric == 'Novel' else None,
+               edgecolor='white' if metric == 'Novel' else None)
     ax.set_xticks(range(len(rows)))
     ax.set_xticklabels(rows, rotation=30, ha='right')
     ax.set_ylabel('accuracy (%)')
     ax.set_ylim(0, 100)
-    ax.legend(fontsize='small')
+    ax.legend(fontsize='small', loc='upper left', bbox_to_anchor=(1.01, 1))
     ax.set_title('Base-to-novel generalization')
     fig.tight_layout()
     fig.savefig(path, dpi=100)
